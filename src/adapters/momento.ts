@@ -1,0 +1,118 @@
+import { MomentoCallError, type MomentoFailureKind } from '../errors';
+import type { KeyPair, MomentoAuth } from '../rotation/ports';
+
+type MomentoSdk = typeof import('@gomomento/sdk');
+
+/**
+ * The MomentoAuth port over `@gomomento/sdk`. The SDK is most of the bundle and of a cold start, and most
+ * invocations (sweeps where nothing is due) never call Momento, so it is imported on first use only, once per
+ * container. Momento clients are bound to the key they authenticate with, and every rotation brings a new
+ * key, so a client is built per call; the module and its gRPC machinery are what is shared.
+ */
+export class SdkMomentoAuth implements MomentoAuth {
+  #sdk: Promise<MomentoSdk> | undefined;
+
+  /** @param endpointOverride `host:port` for local emulators (plaintext gRPC); undefined in AWS. */
+  constructor(private readonly endpointOverride: string | undefined) {}
+
+  async refresh(current: { apiKey: string; refreshToken: string }, timeoutMs: number): Promise<KeyPair> {
+    const sdk = await this.#load();
+    const client = new sdk.AuthClient({
+      credentialProvider: this.#credentials(sdk, current.apiKey, 'refresh'),
+      configuration: sdk.AuthClientConfigurations.Default.latest(new sdk.NoopMomentoLoggerFactory()),
+    });
+    const response = await withDeadline(client.refreshApiKey(current.refreshToken), timeoutMs, 'refresh');
+    if (response instanceof sdk.RefreshApiKey.Success) {
+      const validUntil = response.expiresAt.epoch();
+      // A pair was issued: even without a usable expiry it must reach the secret, so never throw it away here.
+      return {
+        apiKey: response.apiKey,
+        refreshToken: response.refreshToken,
+        validUntil: Number.isFinite(validUntil) ? validUntil : 0,
+      };
+    }
+    throw failure(sdk, 'refresh', response.errorCode());
+  }
+
+  async verifyKey(apiKey: string, timeoutMs: number): Promise<void> {
+    const sdk = await this.#load();
+    const client = new sdk.CacheClient({
+      configuration: sdk.Configurations.Lambda.latest(new sdk.NoopMomentoLoggerFactory()),
+      credentialProvider: this.#credentials(sdk, apiKey, 'verify'),
+      defaultTtlSeconds: 60,
+    });
+    try {
+      const response = await withDeadline(client.listCaches(), timeoutMs, 'verify');
+      if (response instanceof sdk.ListCaches.Success) return;
+      if (response instanceof sdk.ListCaches.Error) throw failure(sdk, 'verify', response.errorCode());
+      throw new MomentoCallError('verify', 'unavailable', 'UNEXPECTED_RESPONSE');
+    } finally {
+      client.close();
+    }
+  }
+
+  #load(): Promise<MomentoSdk> {
+    this.#sdk ??= import('@gomomento/sdk');
+    return this.#sdk;
+  }
+
+  #credentials(sdk: MomentoSdk, apiKey: string, operation: 'refresh' | 'verify') {
+    try {
+      if (this.endpointOverride === undefined) return sdk.CredentialProvider.fromString({ apiKey });
+      return sdk.CredentialProvider.fromString({
+        apiKey,
+        endpointOverrides: {
+          controlEndpoint: this.endpointOverride,
+          cacheEndpoint: this.endpointOverride,
+          tokenEndpoint: this.endpointOverride,
+          secureConnection: false,
+        },
+      });
+    } catch {
+      // The SDK's parse error may quote the token; only our own words leave this function.
+      throw new MomentoCallError(operation, 'invalid', 'MALFORMED_API_KEY');
+    }
+  }
+}
+
+function failure(sdk: MomentoSdk, operation: 'refresh' | 'verify', code: string): MomentoCallError {
+  const codes = sdk.MomentoErrorCode;
+  const kinds: Record<string, MomentoFailureKind> = {
+    [codes.AUTHENTICATION_ERROR]: 'rejected',
+    [codes.PERMISSION_ERROR]: 'forbidden',
+    [codes.INVALID_ARGUMENT_ERROR]: 'invalid',
+    [codes.BAD_REQUEST_ERROR]: 'invalid',
+    [codes.NOT_FOUND_ERROR]: 'invalid',
+    [codes.FAILED_PRECONDITION_ERROR]: 'invalid',
+  };
+  // Timeouts, unavailability, internal and unknown errors: the call may or may not have taken effect.
+  return new MomentoCallError(operation, kinds[code] ?? 'unavailable', code);
+}
+
+/**
+ * The SDK gives RefreshApiToken a fixed 60 s deadline; the engine budgets far less, so the wait is bounded
+ * here. A call abandoned this way may still complete at Momento, which the engine treats as an unknown
+ * outcome (ChainAtRisk), exactly like a lost response.
+ */
+async function withDeadline<T>(
+  call: Promise<T>,
+  timeoutMs: number,
+  operation: 'refresh' | 'verify',
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new MomentoCallError(operation, 'unavailable', 'CLIENT_DEADLINE')),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([call, deadline]);
+  } catch (error) {
+    if (error instanceof MomentoCallError) throw error;
+    // An SDK exception's text may quote request data; keep only its class name.
+    throw new MomentoCallError(operation, 'unavailable', error instanceof Error ? error.name : 'UNKNOWN');
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,199 @@
+import {
+  BatchGetSecretValueCommand,
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  ListSecretsCommand,
+  PutSecretValueCommand,
+  ResourceExistsException,
+  ResourceNotFoundException,
+  RotateSecretCommand,
+  type SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { PendingVersionConflictError } from '../errors';
+import { designates, nameFilterFor } from '../rotation/policy';
+import {
+  AWSCURRENT,
+  AWSPENDING,
+  type BatchEntry,
+  type SecretMetadata,
+  type SecretStore,
+  type SecretVersion,
+} from '../rotation/ports';
+
+/** BatchGetSecretValue takes at most 20 ids; ListSecrets' name filter at most 10 values. */
+const BATCH_GET_LIMIT = 20;
+const LIST_FILTER_LIMIT = 10;
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+function toStages(record: Record<string, string[]> | undefined): Record<string, readonly string[]> {
+  return { ...record };
+}
+
+/** The SecretStore port over the AWS SDK v3 client. The client is passed in, built once per container. */
+export class SecretsManagerStore implements SecretStore {
+  constructor(private readonly client: SecretsManagerClient) {}
+
+  async describe(secretId: string): Promise<SecretMetadata> {
+    const out = await this.client.send(new DescribeSecretCommand({ SecretId: secretId }));
+    return {
+      arn: out.ARN ?? secretId,
+      name: out.Name ?? secretId,
+      rotationEnabled: out.RotationEnabled,
+      versions: toStages(out.VersionIdsToStages),
+    };
+  }
+
+  async getVersion(
+    secretId: string,
+    select: { versionId?: string; stage: string },
+  ): Promise<SecretVersion | undefined> {
+    try {
+      const out = await this.client.send(
+        new GetSecretValueCommand({
+          SecretId: secretId,
+          VersionId: select.versionId,
+          VersionStage: select.stage,
+        }),
+      );
+      return {
+        arn: out.ARN ?? secretId,
+        name: out.Name ?? secretId,
+        versionId: out.VersionId ?? select.versionId ?? '',
+        secretString: out.SecretString,
+        createdDate: out.CreatedDate?.getTime(),
+      };
+    } catch (error) {
+      // Exactly the one expected error; everything else (throttling, 5xx, access) must stop the caller.
+      if (error instanceof ResourceNotFoundException) return undefined;
+      throw error;
+    }
+  }
+
+  async putPending(
+    secretId: string,
+    versionId: string,
+    secretString: string,
+    rotationToken: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    try {
+      await this.client.send(
+        new PutSecretValueCommand({
+          SecretId: secretId,
+          ClientRequestToken: versionId,
+          SecretString: secretString,
+          VersionStages: [AWSPENDING],
+          ...(rotationToken === undefined ? {} : { RotationToken: rotationToken }),
+        }),
+        { abortSignal: signal },
+      );
+    } catch (error) {
+      if (error instanceof ResourceExistsException) {
+        throw new PendingVersionConflictError(
+          `secret ${secretId}: version ${versionId} already holds a different value`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+  }
+
+  async promote(secretId: string, toVersionId: string, fromVersionId: string): Promise<void> {
+    await this.client.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: secretId,
+        VersionStage: AWSCURRENT,
+        MoveToVersionId: toVersionId,
+        RemoveFromVersionId: fromVersionId,
+      }),
+    );
+  }
+
+  async clearPending(secretId: string, versionId: string): Promise<void> {
+    await this.client.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: secretId,
+        VersionStage: AWSPENDING,
+        RemoveFromVersionId: versionId,
+      }),
+    );
+  }
+
+  async startRotation(secretId: string): Promise<string> {
+    const out = await this.client.send(new RotateSecretCommand({ SecretId: secretId }));
+    if (out.VersionId === undefined) throw new Error(`RotateSecret on ${secretId} returned no VersionId`);
+    return out.VersionId;
+  }
+
+  async batchGetCurrent(secretIds: readonly string[]): Promise<BatchEntry[]> {
+    const found = new Map<string, BatchEntry>();
+    for (const chunk of chunks(secretIds, BATCH_GET_LIMIT)) {
+      let nextToken: string | undefined;
+      do {
+        const out = await this.client.send(
+          new BatchGetSecretValueCommand({ SecretIdList: chunk, NextToken: nextToken }),
+        );
+        for (const value of out.SecretValues ?? []) {
+          const secret = { arn: value.ARN ?? '', name: value.Name ?? '' };
+          const id = chunk.find((candidate) => designates(candidate, secret));
+          if (id === undefined) continue;
+          found.set(id, {
+            secretId: id,
+            current: {
+              ...secret,
+              versionId: value.VersionId ?? '',
+              secretString: value.SecretString,
+              createdDate: value.CreatedDate?.getTime(),
+            },
+          });
+        }
+        for (const error of out.Errors ?? []) {
+          if (error.SecretId !== undefined && chunk.includes(error.SecretId)) {
+            found.set(error.SecretId, {
+              secretId: error.SecretId,
+              error: `${error.ErrorCode ?? 'Error'}: ${error.Message ?? ''}`.trim(),
+            });
+          }
+        }
+        nextToken = out.NextToken;
+      } while (nextToken);
+    }
+    return secretIds.map(
+      (id) => found.get(id) ?? { secretId: id, error: 'not returned by BatchGetSecretValue' },
+    );
+  }
+
+  async listMetadata(secretIds: readonly string[]): Promise<Map<string, SecretMetadata>> {
+    const found = new Map<string, SecretMetadata>();
+    for (const chunk of chunks(secretIds, LIST_FILTER_LIMIT)) {
+      const prefixes = [...new Set(chunk.map(nameFilterFor))];
+      let nextToken: string | undefined;
+      do {
+        const out = await this.client.send(
+          new ListSecretsCommand({
+            Filters: [{ Key: 'name', Values: prefixes }],
+            MaxResults: 100,
+            NextToken: nextToken,
+          }),
+        );
+        for (const entry of out.SecretList ?? []) {
+          const meta: SecretMetadata = {
+            arn: entry.ARN ?? '',
+            name: entry.Name ?? '',
+            rotationEnabled: entry.RotationEnabled,
+            versions: toStages(entry.SecretVersionsToStages),
+          };
+          for (const id of chunk) if (designates(id, meta)) found.set(id, meta);
+        }
+        nextToken = out.NextToken;
+      } while (nextToken);
+    }
+    return found;
+  }
+}

@@ -1,0 +1,41 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { CountMetric, Telemetry } from '../rotation/ports';
+
+/**
+ * Telemetry over Powertools: JSON logs and CloudWatch EMF metrics. Counts carry only the `service` dimension;
+ * SecondsUntilExpiry also carries `SecretName`, one metric stream (and one alarm) per secret.
+ */
+export class PowertoolsTelemetry implements Telemetry {
+  constructor(
+    private readonly logger: Logger,
+    private readonly metrics: Metrics,
+  ) {}
+
+  info(message: string, fields: Record<string, unknown> = {}): void {
+    this.logger.info(message, fields);
+  }
+
+  warn(message: string, fields: Record<string, unknown> = {}): void {
+    this.logger.warn(message, fields);
+  }
+
+  error(message: string, fields: Record<string, unknown> = {}): void {
+    this.logger.error(message, fields);
+  }
+
+  count(metric: CountMetric): void {
+    this.metrics.addMetric(metric, MetricUnit.Count, 1);
+  }
+
+  secondsUntilExpiry(secretName: string, seconds: number): void {
+    const single = this.metrics.singleMetric();
+    single.addDimension('SecretName', secretName);
+    single.addMetric('SecondsUntilExpiry', MetricUnit.Seconds, seconds);
+  }
+
+  /** Writes the buffered counts; called once at the end of every invocation, failed or not. */
+  flush(): void {
+    this.metrics.publishStoredMetrics();
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * One class per failure. Messages name the secret, the version id and the field or variable involved,
+ * never a value: the callers of these constructors only ever pass identifiers, and `cause` carries
+ * AWS SDK errors (which hold no secret values) or a sanitised Momento error code.
+ */
+export abstract class RotatorError extends Error {
+  abstract override readonly name: string;
+}
+
+/** The function's environment is wrong; raised at start, before any call. */
+export class ConfigError extends RotatorError {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`${variable}: ${problem}`);
+  }
+}
+
+/** The invocation payload matches none of the three doors. */
+export class UnknownEventError extends RotatorError {
+  override readonly name = 'UnknownEventError';
+}
+
+/** The secret is not in ROTATOR_SECRET_IDS. */
+export class UnmanagedSecretError extends RotatorError {
+  override readonly name = 'UnmanagedSecretError';
+  constructor(readonly secretId: string) {
+    super(`secret ${secretId} is not managed by this function (ROTATOR_SECRET_IDS)`);
+  }
+}
+
+/** The rotation event does not fit the secret's rotation state (AWS rotation template checks). */
+export class RotationStateError extends RotatorError {
+  override readonly name = 'RotationStateError';
+}
+
+/** The stored secret value cannot be used. `field` names the offending field. */
+export class MalformedSecretError extends RotatorError {
+  override readonly name = 'MalformedSecretError';
+  constructor(
+    readonly secretId: string,
+    readonly versionId: string | undefined,
+    readonly field: string,
+    problem: string,
+  ) {
+    super(`secret ${secretId}${versionId ? ` version ${versionId}` : ''}: field "${field}" ${problem}`);
+  }
+}
+
+/** The secret still holds the placeholder the stack wrote; a person must put the console JSON. */
+export class UninitialisedSecretError extends RotatorError {
+  override readonly name = 'UninitialisedSecretError';
+  constructor(readonly secretId: string) {
+    super(
+      `secret ${secretId} is uninitialised (no apiKey/authToken and no refreshToken): put the JSON downloaded ` +
+        `from the Momento console with: aws secretsmanager put-secret-value --secret-id ${secretId} ` +
+        '--secret-string file://momento_token_info.json',
+    );
+  }
+}
+
+/** The key never expires (no validUntil), so there is nothing to rotate. */
+export class NeverExpiresError extends RotatorError {
+  override readonly name = 'NeverExpiresError';
+  constructor(readonly secretId: string) {
+    super(
+      `secret ${secretId} holds a key that never expires (validUntil absent, 0 or null): nothing to rotate`,
+    );
+  }
+}
+
+/** The key has already expired; only a new key from the Momento console can restart the chain. */
+export class KeyExpiredError extends RotatorError {
+  override readonly name = 'KeyExpiredError';
+  constructor(
+    readonly secretId: string,
+    readonly validUntil: number,
+  ) {
+    super(
+      `secret ${secretId}: the key expired at ${new Date(validUntil * 1000).toISOString()}; ` +
+        'create a new key in the Momento console and put its JSON into the secret',
+    );
+  }
+}
+
+/** Not enough of the invocation is left to refresh and still write the new pair. Nothing was spent. */
+export class InsufficientTimeError extends RotatorError {
+  override readonly name = 'InsufficientTimeError';
+}
+
+/** Momento refused or failed a call. `code` is the SDK's MomentoErrorCode (never its message). */
+export class MomentoCallError extends RotatorError {
+  override readonly name = 'MomentoCallError';
+  constructor(
+    readonly operation: 'refresh' | 'verify',
+    readonly kind: MomentoFailureKind,
+    readonly code: string,
+  ) {
+    super(`Momento ${operation} failed: ${code} (${kind})`);
+  }
+}
+
+/**
+ * - `rejected`: Momento refused the credentials (authentication).
+ * - `forbidden`: authenticated, but not allowed (the key is valid).
+ * - `unavailable`: timeout, network or server trouble; the call may or may not have taken effect.
+ * - `invalid`: the request itself was refused (bad argument, malformed key).
+ */
+export type MomentoFailureKind = 'rejected' | 'forbidden' | 'unavailable' | 'invalid';
+
+/** The pending pair did not pass testSecret. */
+export class PendingPairRejectedError extends RotatorError {
+  override readonly name = 'PendingPairRejectedError';
+}
+
+/** Momento issued a new pair but it could not be written as AWSPENDING in time. The chain may be lost. */
+export class PendingWriteFailedError extends RotatorError {
+  override readonly name = 'PendingWriteFailedError';
+}
+
+/** PutSecretValue refused the token because it already holds another value (never retried). */
+export class PendingVersionConflictError extends RotatorError {
+  override readonly name = 'PendingVersionConflictError';
+}
+
+/** A manual rotation did not reach AWSCURRENT in the time the invocation had. */
+export class RotationTimeoutError extends RotatorError {
+  override readonly name = 'RotationTimeoutError';
+}
+
+/** The secret was not found, or could not be read. */
+export class SecretUnavailableError extends RotatorError {
+  override readonly name = 'SecretUnavailableError';
+}
+
+/** A sweep finished but some secrets failed; lists them by name. */
+export class SweepFailedError extends RotatorError {
+  override readonly name = 'SweepFailedError';
+  constructor(readonly failures: ReadonlyArray<{ secretId: string; error: string }>) {
+    super(
+      `sweep failed for ${failures.length} secret(s): ${failures.map((f) => `${f.secretId} (${f.error})`).join('; ')}`,
+    );
+  }
+}
+
+/** The safe description of any thrown value: class name and message of our own errors only. */
+export function describeError(error: unknown): { errorName: string; errorMessage: string } {
+  if (error instanceof RotatorError) return { errorName: error.name, errorMessage: error.message };
+  if (error instanceof Error) {
+    // AWS SDK service exceptions carry an error name and a service message without secret values.
+    return { errorName: error.name, errorMessage: error.message };
+  }
+  return { errorName: 'UnknownError', errorMessage: 'a non-Error value was thrown' };
+}

@@ -1,0 +1,647 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import pRetry from 'p-retry';
+import {
+  describeError,
+  InsufficientTimeError,
+  KeyExpiredError,
+  MomentoCallError,
+  NeverExpiresError,
+  PendingPairRejectedError,
+  PendingVersionConflictError,
+  PendingWriteFailedError,
+  RotationStateError,
+  RotationTimeoutError,
+  SecretUnavailableError,
+  SweepFailedError,
+  UninitialisedSecretError,
+  UnknownEventError,
+  UnmanagedSecretError,
+} from '../errors';
+import type { RotateCommand, RotationEvent, StatusCommand } from './events';
+import { type DueRule, expiryOf, isManaged, unfinishedPendingVersion, versionWith } from './policy';
+import {
+  AWSCURRENT,
+  AWSPENDING,
+  type Clock,
+  type Invocation,
+  type MomentoAuth,
+  type SecretMetadata,
+  type SecretStore,
+  type SecretVersion,
+  type Telemetry,
+} from './ports';
+import { parseRotatable, parseSecret, serialiseRotated } from './secret-value';
+
+export interface Timing {
+  /** Deadline of the one RefreshApiToken call. The SDK's own is 60 s and it does not retry this call. */
+  readonly refreshTimeoutMs: number;
+  /** Deadline of the key check (ListCaches). */
+  readonly verifyTimeoutMs: number;
+  /** Time kept for writing the new pair after the refresh returns. */
+  readonly writeReserveMs: number;
+  /** Time kept at the very end of an invocation for logging and metrics. */
+  readonly safetyMarginMs: number;
+  /** Pause between DescribeSecret polls while a manual rotation runs. */
+  readonly pollIntervalMs: number;
+  /** First pause between pending-write attempts (doubles up to 2 s). */
+  readonly writeRetryMinMs: number;
+}
+
+export const DEFAULT_TIMING: Timing = Object.freeze({
+  refreshTimeoutMs: 10_000,
+  verifyTimeoutMs: 5_000,
+  writeReserveMs: 20_000,
+  safetyMarginMs: 1_500,
+  pollIntervalMs: 1_000,
+  writeRetryMinMs: 100,
+});
+
+export interface EngineDeps {
+  readonly secretIds: readonly string[];
+  readonly dueRule: DueRule;
+  readonly store: SecretStore;
+  readonly momento: MomentoAuth;
+  readonly telemetry: Telemetry;
+  readonly clock: Clock;
+  readonly timing?: Partial<Timing>;
+}
+
+export interface StepResult {
+  readonly step: RotationEvent['Step'];
+  readonly secretId: string;
+  readonly versionId: string;
+  readonly outcome: 'done' | 'already-done' | 'already-current';
+}
+
+export type SecretState =
+  | 'not-due'
+  | 'due'
+  | 'rotation-started'
+  | 'rotation-pending'
+  | 'never-expires'
+  | 'uninitialised'
+  | 'expired';
+
+export interface SecretReport {
+  readonly secretId: string;
+  readonly versionId: string | undefined;
+  readonly state: SecretState;
+  /** Epoch seconds; null when the key never expires or the secret is uninitialised. */
+  readonly validUntil: number | null;
+  readonly expiresAt: string | null;
+  readonly secondsUntilExpiry: number | null;
+  /** Version id of the rotation started by this call. */
+  readonly rotationVersionId?: string;
+  readonly healed?: 'finished' | 'cleared';
+}
+
+export interface SweepSummary {
+  readonly checked: number;
+  readonly rotationsStarted: number;
+  readonly healed: number;
+  readonly secrets: readonly SecretReport[];
+}
+
+export interface RotateResult {
+  readonly secretId: string;
+  readonly outcome: 'rotated' | 'not-due';
+  readonly versionId: string;
+  readonly validUntil: number;
+  readonly expiresAt: string;
+  readonly secondsUntilExpiry: number;
+}
+
+interface Mode {
+  /** Rotate even when not due. */
+  readonly force: boolean;
+  /** Uninitialised and never-expiring secrets reject (manual door) instead of being reported (sweep). */
+  readonly strict: boolean;
+  readonly invocation: Invocation;
+}
+
+/**
+ * The rotation engine: the Secrets Manager four-step protocol (door 1), the scheduled sweep (door 2) and the
+ * manual commands (door 3), over the ports only. Every failure throws; nothing is turned into a result.
+ */
+export class RotationEngine {
+  readonly #deps: EngineDeps;
+  readonly #timing: Timing;
+
+  constructor(deps: EngineDeps) {
+    this.#deps = deps;
+    this.#timing = { ...DEFAULT_TIMING, ...deps.timing };
+  }
+
+  // ---------------------------------------------------------------- door 1: one rotation step
+
+  async runStep(event: RotationEvent, invocation: Invocation): Promise<StepResult> {
+    const { store, telemetry, secretIds } = this.#deps;
+    const token = event.ClientRequestToken;
+    const meta = await store.describe(event.SecretId);
+    if (!isManaged(secretIds, meta)) throw new UnmanagedSecretError(event.SecretId);
+    const where = { secretArn: meta.arn, versionId: token, step: event.Step };
+    if (meta.rotationEnabled === false) {
+      throw new RotationStateError(`secret ${meta.arn}: rotation is not enabled`);
+    }
+    const stages = meta.versions[token];
+    if (stages === undefined) {
+      throw new RotationStateError(`secret ${meta.arn}: version ${token} is not a version of this secret`);
+    }
+    const result = (outcome: StepResult['outcome']): StepResult => ({
+      step: event.Step,
+      secretId: meta.name,
+      versionId: token,
+      outcome,
+    });
+    if (stages.includes(AWSCURRENT)) {
+      telemetry.info('version is already AWSCURRENT; nothing to do', where);
+      return result('already-current');
+    }
+    if (!stages.includes(AWSPENDING)) {
+      throw new RotationStateError(`secret ${meta.arn}: version ${token} is not AWSPENDING`);
+    }
+    switch (event.Step) {
+      case 'createSecret':
+        return result(await this.#createSecret(meta, token, event.RotationToken, invocation));
+      case 'setSecret':
+        // Momento holds nothing to set: the new key is already live at Momento since the refresh.
+        telemetry.info('setSecret: nothing to set at Momento', where);
+        return result('done');
+      case 'testSecret':
+        await this.#testSecret(meta, token);
+        return result('done');
+      case 'finishSecret':
+        await this.#finishSecret(meta, token);
+        return result('done');
+    }
+  }
+
+  async #createSecret(
+    meta: SecretMetadata,
+    token: string,
+    rotationToken: string | undefined,
+    invocation: Invocation,
+  ): Promise<StepResult['outcome']> {
+    const { store, momento, telemetry } = this.#deps;
+    const where = { secretArn: meta.arn, versionId: token, step: 'createSecret' };
+    const current = await this.#readCurrent(meta.arn);
+    const pair = parseRotatable(current.secretString, meta.name, current.versionId);
+
+    // Idempotency: a value under this token means the refresh already happened; never refresh twice.
+    const pending = await store.getVersion(meta.arn, { versionId: token, stage: AWSPENDING });
+    if (pending !== undefined) {
+      telemetry.info('pending version already holds a value; no refresh', where);
+      return 'already-done';
+    }
+    if (pair.validUntil * 1000 <= this.#deps.clock()) throw new KeyExpiredError(meta.name, pair.validUntil);
+
+    const { refreshTimeoutMs, writeReserveMs, safetyMarginMs } = this.#timing;
+    const needed = refreshTimeoutMs + writeReserveMs + safetyMarginMs;
+    const remaining = invocation.getRemainingTimeInMillis();
+    if (remaining < needed) {
+      throw new InsufficientTimeError(
+        `secret ${meta.arn} version ${token}: ${remaining} ms left, ${needed} ms needed to refresh and write; ` +
+          'no refresh was made',
+      );
+    }
+
+    let next: Awaited<ReturnType<MomentoAuth['refresh']>>;
+    try {
+      next = await momento.refresh(
+        { apiKey: pair.apiKey, refreshToken: pair.refreshToken },
+        refreshTimeoutMs,
+      );
+    } catch (error) {
+      this.#reportRefreshFailure(meta, token, pair.validUntil, error);
+      throw error;
+    }
+    // From here on the new pair exists only in this process: nothing happens before it is written.
+    await this.#writePending(
+      meta,
+      token,
+      serialiseRotated(pair, next),
+      rotationToken,
+      invocation,
+      pair.validUntil,
+    );
+    telemetry.info('new pair written as AWSPENDING', { ...where, validUntil: next.validUntil });
+    return 'done';
+  }
+
+  #reportRefreshFailure(
+    meta: SecretMetadata,
+    token: string,
+    currentValidUntil: number,
+    error: unknown,
+  ): void {
+    const { telemetry } = this.#deps;
+    const fields = {
+      secretArn: meta.arn,
+      versionId: token,
+      currentKeyValidUntil: new Date(currentValidUntil * 1000).toISOString(),
+      ...describeError(error),
+    };
+    if (!(error instanceof MomentoCallError)) return;
+    if (error.kind === 'unavailable') {
+      // The call may have been committed at Momento with the response lost: the old refresh token may be spent.
+      telemetry.count('ChainAtRisk');
+      telemetry.error(
+        'ChainAtRisk: refresh outcome unknown; if Momento committed it the refresh chain is lost. ' +
+          'The next attempt tells: a refused refresh token means a new key is needed from the Momento console ' +
+          'before the current key expires',
+        fields,
+      );
+    } else if (error.kind === 'rejected') {
+      telemetry.count('ChainAtRisk');
+      telemetry.error(
+        'ChainAtRisk: Momento refused the stored refresh token (spent or revoked): the refresh chain is broken. ' +
+          'Create a new key in the Momento console and put its JSON into the secret before the current key expires',
+        fields,
+      );
+    }
+  }
+
+  async #writePending(
+    meta: SecretMetadata,
+    token: string,
+    secretString: string,
+    rotationToken: string | undefined,
+    invocation: Invocation,
+    currentValidUntil: number,
+  ): Promise<void> {
+    const { store, telemetry } = this.#deps;
+    const budgetMs = Math.max(0, invocation.getRemainingTimeInMillis() - this.#timing.safetyMarginMs);
+    const signal = AbortSignal.timeout(budgetMs);
+    let attempts = 0;
+    try {
+      await pRetry(
+        async () => {
+          attempts += 1;
+          await store.putPending(meta.arn, token, secretString, rotationToken, signal);
+        },
+        {
+          retries: 1_000,
+          factor: 2,
+          minTimeout: this.#timing.writeRetryMinMs,
+          maxTimeout: 2_000,
+          randomize: true,
+          maxRetryTime: budgetMs,
+          signal,
+          shouldRetry: ({ error }) => !(error instanceof PendingVersionConflictError),
+          onFailedAttempt: ({ error, attemptNumber }) =>
+            telemetry.warn('writing the pending version failed; retrying with the same token', {
+              secretArn: meta.arn,
+              versionId: token,
+              attempt: attemptNumber,
+              ...describeError(error),
+            }),
+        },
+      );
+    } catch (error) {
+      telemetry.count('ChainAtRisk');
+      telemetry.error(
+        'ChainAtRisk: Momento issued a new pair but it could not be written as AWSPENDING; the refresh chain ' +
+          'is lost unless a retry of this step finds the version written. Create a new key in the Momento ' +
+          'console before the current key expires',
+        {
+          secretArn: meta.arn,
+          versionId: token,
+          attempts,
+          currentKeyValidUntil: new Date(currentValidUntil * 1000).toISOString(),
+          ...describeError(error),
+        },
+      );
+      throw new PendingWriteFailedError(
+        `secret ${meta.arn} version ${token}: the new pair could not be written as AWSPENDING after ` +
+          `${attempts} attempt(s)`,
+        { cause: error },
+      );
+    }
+  }
+
+  async #testSecret(meta: SecretMetadata, token: string): Promise<void> {
+    const { store, momento, telemetry } = this.#deps;
+    const pendingVersion = await store.getVersion(meta.arn, { versionId: token, stage: AWSPENDING });
+    if (pendingVersion === undefined) {
+      throw new PendingPairRejectedError(
+        `secret ${meta.arn} version ${token}: the pending version holds no value`,
+      );
+    }
+    const pending = parseRotatable(pendingVersion.secretString, meta.name, token);
+    const current = await this.#readCurrent(meta.arn);
+    const currentPair = parseRotatable(current.secretString, meta.name, current.versionId);
+    if (pending.validUntil <= currentPair.validUntil) {
+      throw new PendingPairRejectedError(
+        `secret ${meta.arn} version ${token}: pending validUntil ${pending.validUntil} is not later than ` +
+          `AWSCURRENT's ${currentPair.validUntil}`,
+      );
+    }
+    await this.#verifyKey(meta, token, pending.apiKey, momento);
+    telemetry.info('pending key accepted by Momento', {
+      secretArn: meta.arn,
+      versionId: token,
+      step: 'testSecret',
+    });
+  }
+
+  /** Only the key is sent: the refresh token never leaves the secret for a test. */
+  async #verifyKey(
+    meta: SecretMetadata,
+    versionId: string,
+    apiKey: string,
+    momento: MomentoAuth,
+  ): Promise<void> {
+    try {
+      await momento.verifyKey(apiKey, this.#timing.verifyTimeoutMs);
+    } catch (error) {
+      if (error instanceof MomentoCallError && error.kind === 'forbidden') {
+        // Authenticated but without the permission for this call: the key itself is valid.
+        return;
+      }
+      if (error instanceof MomentoCallError && error.kind !== 'unavailable') {
+        throw new PendingPairRejectedError(
+          `secret ${meta.arn} version ${versionId}: Momento did not accept the pending key (${error.code})`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+  }
+
+  async #finishSecret(meta: SecretMetadata, token: string): Promise<void> {
+    const { store, telemetry } = this.#deps;
+    const currentVersionId = versionWith(meta, AWSCURRENT);
+    if (currentVersionId === undefined) {
+      throw new RotationStateError(`secret ${meta.arn}: no version is AWSCURRENT`);
+    }
+    await store.promote(meta.arn, token, currentVersionId);
+    telemetry.count('RotationSucceeded');
+    telemetry.info('rotation finished: AWSCURRENT moved', {
+      secretArn: meta.arn,
+      versionId: token,
+      previousVersionId: currentVersionId,
+      step: 'finishSecret',
+    });
+  }
+
+  // ---------------------------------------------------------------- door 2: the scheduled sweep
+
+  async sweep(invocation: Invocation): Promise<SweepSummary> {
+    const { store, telemetry, secretIds } = this.#deps;
+    const [values, metadata] = await Promise.all([
+      store.batchGetCurrent(secretIds),
+      store.listMetadata(secretIds),
+    ]);
+    const reports: SecretReport[] = [];
+    const failures: { secretId: string; error: string }[] = [];
+    for (const entry of values) {
+      try {
+        if (
+          invocation.getRemainingTimeInMillis() <
+          this.#timing.verifyTimeoutMs + this.#timing.safetyMarginMs
+        ) {
+          throw new InsufficientTimeError(
+            `secret ${entry.secretId}: not reached before the invocation ran out of time`,
+          );
+        }
+        const meta = metadata.get(entry.secretId);
+        if (entry.current === undefined || meta === undefined) {
+          throw new SecretUnavailableError(
+            `secret ${entry.secretId} could not be read${entry.error ? `: ${entry.error}` : ''}`,
+          );
+        }
+        reports.push(await this.#evaluate(meta, entry.current, { force: false, strict: false, invocation }));
+      } catch (error) {
+        const { errorName, errorMessage } = describeError(error);
+        failures.push({ secretId: entry.secretId, error: errorName });
+        telemetry.error('sweep: secret failed', { secretId: entry.secretId, errorName, errorMessage });
+      }
+    }
+    telemetry.count('SweepCompleted');
+    const summary: SweepSummary = {
+      checked: values.length,
+      rotationsStarted: reports.filter((r) => r.state === 'rotation-started').length,
+      healed: reports.filter((r) => r.healed !== undefined).length,
+      secrets: reports,
+    };
+    telemetry.info('sweep completed', {
+      checked: summary.checked,
+      rotationsStarted: summary.rotationsStarted,
+      healed: summary.healed,
+      failed: failures.length,
+    });
+    if (failures.length > 0) throw new SweepFailedError(failures);
+    return summary;
+  }
+
+  /**
+   * One secret, for the sweep and the manual door: heal an unfinished rotation, report the time left, and start
+   * a rotation when due (or forced).
+   */
+  async #evaluate(meta: SecretMetadata, current: SecretVersion, mode: Mode): Promise<SecretReport> {
+    const { telemetry, store } = this.#deps;
+    let state = current;
+    let healed: SecretReport['healed'];
+    const pendingVersionId = unfinishedPendingVersion(meta);
+    if (pendingVersionId !== undefined) {
+      const outcome = await this.#heal(meta, current, pendingVersionId);
+      state = outcome.current;
+      healed = outcome.healed;
+    }
+
+    const parsed = parseSecret(state.secretString, meta.name, state.versionId);
+    const base = { secretId: meta.name, versionId: state.versionId, ...(healed ? { healed } : {}) };
+    if (parsed.kind === 'uninitialised') {
+      if (mode.strict) throw new UninitialisedSecretError(meta.name);
+      telemetry.count('Uninitialised');
+      telemetry.warn('secret is uninitialised: put the JSON downloaded from the Momento console', {
+        secretArn: meta.arn,
+      });
+      return { ...base, state: 'uninitialised', validUntil: null, expiresAt: null, secondsUntilExpiry: null };
+    }
+    if (parsed.kind === 'never-expires') {
+      if (mode.strict) throw new NeverExpiresError(meta.name);
+      telemetry.info('key never expires; not rotated', { secretArn: meta.arn });
+      return { ...base, state: 'never-expires', validUntil: null, expiresAt: null, secondsUntilExpiry: null };
+    }
+
+    const expiry = expiryOf(parsed.validUntil, state.createdDate, this.#deps.clock(), this.#deps.dueRule);
+    telemetry.secondsUntilExpiry(meta.name, expiry.remaining);
+    const facts = {
+      ...base,
+      validUntil: parsed.validUntil,
+      expiresAt: new Date(parsed.validUntil * 1000).toISOString(),
+      secondsUntilExpiry: expiry.remaining,
+    };
+    if (expiry.remaining <= 0) throw new KeyExpiredError(meta.name, parsed.validUntil);
+    if (!expiry.due && !mode.force) return { ...facts, state: 'not-due' };
+
+    const rotationVersionId = await store.startRotation(meta.arn);
+    telemetry.count('RotationStarted');
+    telemetry.info('rotation started', {
+      secretArn: meta.arn,
+      versionId: rotationVersionId,
+      due: expiry.due,
+      forced: mode.force,
+      secondsUntilExpiry: expiry.remaining,
+    });
+    return { ...facts, state: 'rotation-started', rotationVersionId };
+  }
+
+  /**
+   * Invariant 7: an AWSPENDING version that is not AWSCURRENT blocks every later rotation. A newer pair that
+   * Momento accepts is finished (it may be the only live link of the chain); an empty one is cleared; anything
+   * else is left in place and reported, for a person to look at.
+   */
+  async #heal(
+    meta: SecretMetadata,
+    current: SecretVersion,
+    pendingVersionId: string,
+  ): Promise<{ current: SecretVersion; healed: 'finished' | 'cleared' }> {
+    const { store, momento, telemetry } = this.#deps;
+    const where = { secretArn: meta.arn, versionId: pendingVersionId };
+    const pending = await store.getVersion(meta.arn, { versionId: pendingVersionId, stage: AWSPENDING });
+    if (pending === undefined) {
+      await store.clearPending(meta.arn, pendingVersionId);
+      telemetry.count('StuckRotationHealed');
+      telemetry.warn('unfinished rotation with an empty pending version: AWSPENDING removed', where);
+      return { current, healed: 'cleared' };
+    }
+    const pendingPair = parseRotatable(pending.secretString, meta.name, pendingVersionId);
+    const currentParsed = parseSecret(current.secretString, meta.name, current.versionId);
+    if (currentParsed.kind === 'rotatable' && pendingPair.validUntil <= currentParsed.validUntil) {
+      throw new RotationStateError(
+        `secret ${meta.arn}: unfinished rotation ${pendingVersionId} holds a pair no newer than AWSCURRENT; ` +
+          'left in place for a person to check',
+      );
+    }
+    await this.#verifyKey(meta, pendingVersionId, pendingPair.apiKey, momento);
+    await store.promote(meta.arn, pendingVersionId, current.versionId);
+    telemetry.count('StuckRotationHealed');
+    telemetry.count('RotationSucceeded');
+    telemetry.warn('unfinished rotation with a newer, accepted pair: finished (AWSCURRENT moved)', {
+      ...where,
+      previousVersionId: current.versionId,
+    });
+    return { current: pending, healed: 'finished' };
+  }
+
+  // ---------------------------------------------------------------- door 3: manual commands
+
+  async rotate(command: RotateCommand, invocation: Invocation): Promise<RotateResult> {
+    const { telemetry } = this.#deps;
+    const meta = await this.#describeManaged(command.secretId);
+    const current = await this.#readCurrent(meta.arn);
+    try {
+      const report = await this.#evaluate(meta, current, {
+        force: command.force === true,
+        strict: true,
+        invocation,
+      });
+      if (report.rotationVersionId === undefined) {
+        return {
+          secretId: meta.name,
+          outcome: 'not-due',
+          versionId: report.versionId ?? current.versionId,
+          validUntil: report.validUntil ?? 0,
+          expiresAt: report.expiresAt ?? '',
+          secondsUntilExpiry: report.secondsUntilExpiry ?? 0,
+        };
+      }
+      const versionId = report.rotationVersionId;
+      await this.#waitUntilCurrent(meta, versionId, invocation);
+      const rotated = await this.#readCurrent(meta.arn);
+      const pair = parseRotatable(rotated.secretString, meta.name, rotated.versionId);
+      const remaining = pair.validUntil - Math.floor(this.#deps.clock() / 1000);
+      telemetry.secondsUntilExpiry(meta.name, remaining);
+      return {
+        secretId: meta.name,
+        outcome: 'rotated',
+        versionId: rotated.versionId,
+        validUntil: pair.validUntil,
+        expiresAt: new Date(pair.validUntil * 1000).toISOString(),
+        secondsUntilExpiry: remaining,
+      };
+    } catch (error) {
+      telemetry.count('RotationFailed');
+      throw error;
+    }
+  }
+
+  async #waitUntilCurrent(meta: SecretMetadata, versionId: string, invocation: Invocation): Promise<void> {
+    const { pollIntervalMs, safetyMarginMs } = this.#timing;
+    for (;;) {
+      if (invocation.getRemainingTimeInMillis() < pollIntervalMs + safetyMarginMs) {
+        throw new RotationTimeoutError(
+          `secret ${meta.arn}: rotation ${versionId} did not reach AWSCURRENT before this invocation ran out of ` +
+            'time; Secrets Manager may still finish or retry it, and the next scheduled run heals it if not',
+        );
+      }
+      await sleep(pollIntervalMs);
+      const now = await this.#deps.store.describe(meta.arn);
+      if (now.versions[versionId]?.includes(AWSCURRENT)) return;
+    }
+  }
+
+  async status(command: StatusCommand): Promise<{ secrets: SecretReport[] }> {
+    const { store, secretIds } = this.#deps;
+    const ids =
+      command.secretId === undefined ? secretIds : [(await this.#describeManaged(command.secretId)).arn];
+    const [values, metadata] = await Promise.all([store.batchGetCurrent(ids), store.listMetadata(ids)]);
+    const now = this.#deps.clock();
+    const secrets = values.map((entry): SecretReport => {
+      const meta = metadata.get(entry.secretId);
+      if (entry.current === undefined || meta === undefined) {
+        throw new SecretUnavailableError(
+          `secret ${entry.secretId} could not be read${entry.error ? `: ${entry.error}` : ''}`,
+        );
+      }
+      const parsed = parseSecret(entry.current.secretString, meta.name, entry.current.versionId);
+      const base = { secretId: meta.name, versionId: entry.current.versionId };
+      if (parsed.kind !== 'rotatable') {
+        return { ...base, state: parsed.kind, validUntil: null, expiresAt: null, secondsUntilExpiry: null };
+      }
+      const expiry = expiryOf(parsed.validUntil, entry.current.createdDate, now, this.#deps.dueRule);
+      const state: SecretState =
+        unfinishedPendingVersion(meta) !== undefined
+          ? 'rotation-pending'
+          : expiry.remaining <= 0
+            ? 'expired'
+            : expiry.due
+              ? 'due'
+              : 'not-due';
+      return {
+        ...base,
+        state,
+        validUntil: parsed.validUntil,
+        expiresAt: new Date(parsed.validUntil * 1000).toISOString(),
+        secondsUntilExpiry: expiry.remaining,
+      };
+    });
+    return { secrets };
+  }
+
+  /** `secretId` may be left out only when the function manages exactly one secret. */
+  async #describeManaged(secretId: string | undefined): Promise<SecretMetadata> {
+    const { secretIds, store } = this.#deps;
+    let id = secretId;
+    if (id === undefined) {
+      if (secretIds.length !== 1) {
+        throw new UnknownEventError(
+          `"secretId" is required: this function manages ${secretIds.length} secrets (${secretIds.join(', ')})`,
+        );
+      }
+      id = secretIds[0] as string;
+    }
+    const meta = await store.describe(id);
+    if (!isManaged(secretIds, meta)) throw new UnmanagedSecretError(id);
+    return meta;
+  }
+
+  async #readCurrent(secretArn: string): Promise<SecretVersion> {
+    const current = await this.#deps.store.getVersion(secretArn, { stage: AWSCURRENT });
+    if (current === undefined)
+      throw new SecretUnavailableError(`secret ${secretArn} has no AWSCURRENT value`);
+    return current;
+  }
+}

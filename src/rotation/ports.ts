@@ -1,0 +1,104 @@
+/**
+ * The small ports the engine works through. The engine imports neither AWS nor Momento; the adapters in
+ * src/adapters implement these over the real SDKs, and unit tests use the real Secrets Manager adapter over
+ * aws-sdk-client-mock plus an in-process Momento fake.
+ */
+
+export const AWSCURRENT = 'AWSCURRENT';
+export const AWSPENDING = 'AWSPENDING';
+
+export interface SecretMetadata {
+  readonly arn: string;
+  readonly name: string;
+  /** As DescribeSecret reports it; only an explicit `false` means rotation is off. */
+  readonly rotationEnabled: boolean | undefined;
+  /** versionId → staging labels, as DescribeSecret / ListSecrets report them. */
+  readonly versions: Readonly<Record<string, readonly string[]>>;
+}
+
+export interface SecretVersion {
+  readonly arn: string;
+  readonly name: string;
+  readonly versionId: string;
+  /** Undefined when the version holds no string (binary secrets are not ours). */
+  readonly secretString: string | undefined;
+  /** Creation time of this version, epoch ms. */
+  readonly createdDate: number | undefined;
+}
+
+export interface BatchEntry {
+  /** The id as configured. */
+  readonly secretId: string;
+  readonly current?: SecretVersion;
+  /** The service's error code and message for this secret (no values). */
+  readonly error?: string;
+}
+
+export interface SecretStore {
+  describe(secretId: string): Promise<SecretMetadata>;
+  /** `undefined` only for ResourceNotFoundException (no such version / no value); every other error throws. */
+  getVersion(
+    secretId: string,
+    select: { versionId?: string; stage: string },
+  ): Promise<SecretVersion | undefined>;
+  /**
+   * One PutSecretValue of a new AWSPENDING version under `versionId` (the ClientRequestToken). Throws
+   * PendingVersionConflictError when the token already holds another value; anything else may be retried.
+   */
+  putPending(
+    secretId: string,
+    versionId: string,
+    secretString: string,
+    rotationToken: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<void>;
+  /** UpdateSecretVersionStage(AWSCURRENT, MoveToVersionId, RemoveFromVersionId). */
+  promote(secretId: string, toVersionId: string, fromVersionId: string): Promise<void>;
+  /** UpdateSecretVersionStage(AWSPENDING, RemoveFromVersionId). */
+  clearPending(secretId: string, versionId: string): Promise<void>;
+  /** RotateSecret: Secrets Manager then runs the four steps. Returns the new version id. */
+  startRotation(secretId: string): Promise<string>;
+  /** AWSCURRENT values of many secrets, in as few calls as the service allows. One entry per id. */
+  batchGetCurrent(secretIds: readonly string[]): Promise<BatchEntry[]>;
+  /** Staging labels of many secrets, in as few calls as the service allows. Only exact matches. */
+  listMetadata(secretIds: readonly string[]): Promise<Map<string, SecretMetadata>>;
+}
+
+export interface KeyPair {
+  readonly apiKey: string;
+  readonly refreshToken: string;
+  /** Epoch seconds. */
+  readonly validUntil: number;
+}
+
+export interface MomentoAuth {
+  /** One RefreshApiToken call bounded by `timeoutMs`. Throws MomentoCallError. */
+  refresh(current: { apiKey: string; refreshToken: string }, timeoutMs: number): Promise<KeyPair>;
+  /** One call that needs only the key. Resolves when Momento accepts the key; throws MomentoCallError. */
+  verifyKey(apiKey: string, timeoutMs: number): Promise<void>;
+}
+
+export type CountMetric =
+  | 'RotationSucceeded'
+  | 'RotationFailed'
+  | 'RotationStarted'
+  | 'StuckRotationHealed'
+  | 'Uninitialised'
+  | 'ChainAtRisk'
+  | 'SweepCompleted';
+
+/** Logs and metrics. Fields are identifiers and numbers only: never pass secret material. */
+export interface Telemetry {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+  count(metric: CountMetric): void;
+  secondsUntilExpiry(secretName: string, seconds: number): void;
+}
+
+/** What the engine needs of the Lambda context. */
+export interface Invocation {
+  getRemainingTimeInMillis(): number;
+}
+
+export type Clock = () => number;
