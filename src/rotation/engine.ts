@@ -413,8 +413,10 @@ export class RotationEngine {
         reports.push(await this.#evaluate(meta, entry.current, { force: false, strict: false, invocation }));
       } catch (error) {
         const { errorName, errorMessage } = describeError(error);
-        failures.push({ secretId: entry.secretId, error: errorName });
-        telemetry.error('sweep: secret failed', { secretId: entry.secretId, errorName, errorMessage });
+        // Name the secret the way people know it; the configured id when it could not even be read.
+        const secretId = entry.current?.name ?? entry.secretId;
+        failures.push({ secretId, error: errorName });
+        telemetry.error('sweep: secret failed', { secretId, errorName, errorMessage });
       }
     }
     telemetry.count('SweepCompleted');
