@@ -251,10 +251,12 @@ export class RotationEngine {
           'before the current key expires',
         fields,
       );
-    } else if (error.kind === 'rejected') {
+    } else if (error.kind === 'rejected' || error.kind === 'invalid') {
+      // Momento answers a spent, expired or unknown pair with INVALID_ARGUMENT or UNAUTHENTICATED: either way the
+      // stored pair can no longer be refreshed.
       telemetry.count('ChainAtRisk');
       telemetry.error(
-        'ChainAtRisk: Momento refused the stored refresh token (spent or revoked): the refresh chain is broken. ' +
+        'ChainAtRisk: Momento refused the stored key and refresh token (spent, expired or revoked): the refresh chain is broken. ' +
           'Create a new key in the Momento console and put its JSON into the secret before the current key expires',
         fields,
       );

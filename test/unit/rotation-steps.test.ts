@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DAY, Harness, STEPS } from '../support/harness';
-import { metricCount, secretMaterial } from '../support/secret-material';
+import { capturedOutput, metricCount, secretMaterial } from '../support/secret-material';
 
 const TOKEN = '6f1c2a4e-0000-4000-8000-00000000c0de';
 const serviceError = () => new InternalServiceError({ message: 'internal failure', $metadata: {} });
@@ -328,7 +328,21 @@ describe('writing the new pair', () => {
     expect(h.model.sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
   });
 
-  it('reports ChainAtRisk when Momento refuses the stored refresh token', async () => {
+  it.each(['invalid', 'rejected'] as const)(
+    'reports ChainAtRisk when Momento refuses the stored pair as %s',
+    async (kind) => {
+      const secret = h.addManagedSecret('momento/api-key');
+      h.model.addPendingStub(secret.arn, TOKEN);
+      h.momento.failures.refresh.push(kind);
+
+      await expect(h.step('createSecret', secret.arn, TOKEN)).rejects.toThrow(/Momento refresh failed/);
+
+      expect(metricCount('ChainAtRisk')).toBe(1);
+      expect(capturedOutput()).toMatch(/ChainAtRisk: Momento refused the stored key and refresh token/);
+    },
+  );
+
+  it('reports ChainAtRisk when the stored refresh token was spent outside the rotator', async () => {
     const secret = h.addManagedSecret('momento/api-key');
     h.model.addPendingStub(secret.arn, TOKEN);
     // Someone spent the token outside the rotator.
