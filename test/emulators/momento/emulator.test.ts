@@ -1,0 +1,426 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  AuthClient,
+  AuthClientConfigurations,
+  CacheClient,
+  CacheGet,
+  Configurations,
+  CreateCache,
+  CredentialProvider,
+  ListCaches,
+  MomentoErrorCode,
+  NoopMomentoLoggerFactory,
+  RefreshApiKey,
+} from '@gomomento/sdk';
+import { status } from '@grpc/grpc-js';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type KeyPair, type MomentoEmulator, startMomentoEmulator } from './index';
+
+const T0 = Date.UTC(2030, 0, 1);
+const HOUR = 3600;
+const quiet = new NoopMomentoLoggerFactory();
+
+let now = T0;
+let momento: MomentoEmulator;
+
+beforeAll(async () => {
+  momento = await startMomentoEmulator({ clock: () => now });
+});
+
+afterAll(async () => {
+  await momento.stop();
+});
+
+beforeEach(() => {
+  now = T0;
+});
+
+afterEach(() => {
+  momento.faults.clear();
+  momento.faults.releaseHung();
+});
+
+function credentials(emulator: MomentoEmulator, apiKey: string) {
+  const endpoint = emulator.endpoint;
+  return CredentialProvider.fromString({
+    apiKey,
+    endpointOverrides: {
+      controlEndpoint: endpoint,
+      cacheEndpoint: endpoint,
+      tokenEndpoint: endpoint,
+      secureConnection: false,
+    },
+  });
+}
+
+/** The product's refresh call: AuthClient.refreshApiKey with the current key as credential. */
+function refresh(
+  pair: Pick<KeyPair, 'apiKey' | 'refreshToken'>,
+  emulator = momento,
+): Promise<RefreshApiKey.Response> {
+  const client = new AuthClient({
+    configuration: AuthClientConfigurations.Default.latest(quiet),
+    credentialProvider: credentials(emulator, pair.apiKey),
+  });
+  // AuthClient 1.118.1 has no close(); its channels hold no handle once idle.
+  return client.refreshApiKey(pair.refreshToken);
+}
+
+function cacheClient(apiKey: string, emulator = momento): CacheClient {
+  return new CacheClient({
+    configuration: Configurations.Lambda.latest(quiet),
+    credentialProvider: credentials(emulator, apiKey),
+    defaultTtlSeconds: 60,
+  });
+}
+
+/** The product's verify call: CacheClient.listCaches with the key to check. */
+async function listCaches(apiKey: string, emulator = momento): Promise<ListCaches.Response> {
+  const client = cacheClient(apiKey, emulator);
+  try {
+    return await client.listCaches();
+  } finally {
+    client.close();
+  }
+}
+
+function outcome(response: RefreshApiKey.Response | ListCaches.Response): string {
+  if (response instanceof RefreshApiKey.Error || response instanceof ListCaches.Error)
+    return response.errorCode();
+  return 'SUCCESS';
+}
+
+function refreshed(response: RefreshApiKey.Response): RefreshApiKey.Success {
+  if (!(response instanceof RefreshApiKey.Success)) throw new Error(`refresh failed: ${outcome(response)}`);
+  return response;
+}
+
+function decodeKey(apiKey: string): unknown {
+  return JSON.parse(Buffer.from(apiKey, 'base64').toString('utf8'));
+}
+
+async function raceWith<T>(call: Promise<T>, ms: number): Promise<'answered' | 'client timeout'> {
+  return Promise.race([
+    call.then(() => 'answered' as const),
+    sleep(ms).then(() => 'client timeout' as const),
+  ]);
+}
+
+describe('Momento emulator: keys and refresh', () => {
+  it('mints a pair in the v1 format the SDK parses, valid for its lifetime from now', async () => {
+    // Prepare
+    const pair = momento.mintKeyPair({ lifetimeSeconds: HOUR });
+
+    // Act
+    const verified = await listCaches(pair.apiKey);
+
+    // Assess
+    expect(decodeKey(pair.apiKey)).toEqual({ endpoint: momento.keyEndpoint, api_key: expect.any(String) });
+    expect(pair.validUntil).toBe(T0 / 1000 + HOUR);
+    expect(momento.isKeyLive(pair.apiKey)).toBe(true);
+    expect(outcome(verified)).toBe('SUCCESS');
+  });
+
+  it('refreshes the live pair into a new pair valid for the same lifetime from now', async () => {
+    // Prepare
+    const pair = momento.mintKeyPair({ lifetimeSeconds: HOUR });
+    const chain = momento.chainOf(pair.apiKey);
+    const refreshesBefore = momento.stats.refreshes;
+    now = T0 + 1800_000;
+
+    // Act
+    const next = refreshed(await refresh(pair));
+
+    // Assess
+    expect(next.apiKey).not.toBe(pair.apiKey);
+    expect(next.refreshToken).not.toBe(pair.refreshToken);
+    expect(next.expiresAt.epoch()).toBe(T0 / 1000 + 1800 + HOUR);
+    expect(next.apiKey).toBe(momento.livePair(chain)?.apiKey);
+    expect(momento.chainOf(next.apiKey)).toBe(chain);
+    expect(momento.liveRefreshToken(chain)).toBe(next.refreshToken);
+    expect(outcome(await listCaches(next.apiKey))).toBe('SUCCESS');
+    expect(momento.stats.refreshes).toBe(refreshesBefore + 1);
+  });
+
+  it('refuses a spent refresh token with INVALID_ARGUMENT, with the old or the new key', async () => {
+    // Prepare
+    const pair = momento.mintKeyPair({ lifetimeSeconds: HOUR });
+    const next = refreshed(await refresh(pair));
+    const spentBefore = momento.stats.refusedByReason.spentRefreshToken ?? 0;
+
+    // Act
+    const withOldKey = await refresh(pair);
+    const withNewKey = await refresh({ apiKey: next.apiKey, refreshToken: pair.refreshToken });
+
+    // Assess
+    expect(outcome(withOldKey)).toBe(MomentoErrorCode.INVALID_ARGUMENT_ERROR);
+    expect(outcome(withNewKey)).toBe(MomentoErrorCode.INVALID_ARGUMENT_ERROR);
+    expect(momento.stats.refusedByReason.spentRefreshToken).toBe(spentBefore + 2);
+    expect(momento.liveRefreshToken(momento.chainOf(pair.apiKey))).toBe(next.refreshToken);
+  });
+
+  it('refuses a live refresh token presented with a key it was not issued with, and keeps it live', async () => {
+    // Prepare
+    const pair = momento.mintKeyPair({ lifetimeSeconds: HOUR });
+    const next = refreshed(await refresh(pair));
+    const other = momento.mintKeyPair({ lifetimeSeconds: HOUR });
+
+    // Act
+    const oldKeyNewToken = await refresh({ apiKey: pair.apiKey, refreshToken: next.refreshToken });
+    const otherChainKey = await refresh({ apiKey: other.apiKey, refreshToken: next.refreshToken });
+
+    // Assess
+    expect(outcome(oldKeyNewToken)).toBe(MomentoErrorCode.INVALID_ARGUMENT_ERROR);
+    expect(outcome(otherChainKey)).toBe(MomentoErrorCode.INVALID_ARGUMENT_ERROR);
+    expect(momento.liveRefreshToken(momento.chainOf(pair.apiKey))).toBe(next.refreshToken);
+    expect(momento.liveRefreshToken(momento.chainOf(other.apiKey))).toBe(other.refreshToken);
+  });
+
+  it('keeps the old key valid until its own expiry and refuses it after', async () => {
+    // Prepare
+    const pair = momento.mintKeyPair({ lifetimeSeconds: 100 });
+    now = T0 + 50_000;
+    const next = refreshed(await refresh(pair));
+
+    // Act
+    const beforeExpiry = await listCaches(pair.apiKey);
+    now = T0 + 100_000;
+    const atExpiry = await listCaches(pair.apiKey);
+    const newKeyAtOldExpiry = await listCaches(next.apiKey);
+
+    // Assess
+    expect(outcome(beforeExpiry)).toBe('SUCCESS');
+    expect(outcome(atExpiry)).toBe(MomentoErrorCode.AUTHENTICATION_ERROR);
+    expect(momento.isKeyLive(pair.apiKey)).toBe(false);
+    expect(outcome(newKeyAtOldExpiry)).toBe('SUCCESS');
+  });
+
+  it('refuses an unknown key on ListCaches as AUTHENTICATION_ERROR', async () => {
+    // Prepare
+    const unknown = Buffer.from(
+      JSON.stringify({ endpoint: momento.keyEndpoint, api_key: 'never-issued' }),
+    ).toString('base64');
+    const refusedBefore = momento.stats.refused.ListCaches ?? 0;
+
+    // Act
+    const response = await listCaches(unknown);
+
+    // Assess
+    expect(outcome(response)).toBe(MomentoErrorCode.AUTHENTICATION_ERROR);
+    expect(momento.stats.refused.ListCaches).toBe(refusedBefore + 1);
+    expect(momento.isKeyLive(unknown)).toBe(false);
+  });
+
+  it('refuses an expired key on ListCaches and on refresh, and reports its chain as lost', async () => {
+    // Prepare
+    const pair = momento.mintKeyPair({ lifetimeSeconds: 60 });
+    const chain = momento.chainOf(pair.apiKey);
+    now = T0 + 60_000;
+
+    // Act
+    const verified = await listCaches(pair.apiKey);
+    const refreshedLate = await refresh(pair);
+
+    // Assess
+    expect(outcome(verified)).toBe(MomentoErrorCode.AUTHENTICATION_ERROR);
+    expect(outcome(refreshedLate)).toBe(MomentoErrorCode.INVALID_ARGUMENT_ERROR);
+    expect(momento.liveRefreshToken(chain)).toBeUndefined();
+  });
+
+  it('answers UNIMPLEMENTED for methods it does not emulate and keeps serving', async () => {
+    // Prepare
+    const pair = momento.mintKeyPair({ lifetimeSeconds: HOUR });
+    const client = cacheClient(pair.apiKey);
+
+    // Act
+    const created = await client.createCache('emulated-nothing');
+    const fetched = await client.get('emulated-nothing', 'key');
+    const listed = await client.listCaches();
+    client.close();
+
+    // Assess
+    expect(created).toBeInstanceOf(CreateCache.Error);
+    expect((created as CreateCache.Error).errorCode()).toBe(MomentoErrorCode.BAD_REQUEST_ERROR);
+    expect(fetched).toBeInstanceOf(CacheGet.Error);
+    expect((fetched as CacheGet.Error).errorCode()).toBe(MomentoErrorCode.BAD_REQUEST_ERROR);
+    expect(outcome(listed)).toBe('SUCCESS');
+    expect(momento.stats.calls.CreateCache).toBe(1);
+  });
+});
+
+describe('Momento emulator: fault injection', () => {
+  it('fails the next refresh with UNAVAILABLE (SDK SERVER_UNAVAILABLE) without spending the token', async () => {
+    // Prepare
+    const pair = momento.mintKeyPair({ lifetimeSeconds: HOUR });
+    const chain = momento.chainOf(pair.apiKey);
+    momento.faults.failNext('RefreshApiToken', 1, status.UNAVAILABLE);
+
+    // Act
+    const failed = await refresh(pair);
+    const tokenAfterFailure = momento.liveRefreshToken(chain);
+    const retried = await refresh(pair);
+
+    // Assess
+    expect(outcome(failed)).toBe(MomentoErrorCode.SERVER_UNAVAILABLE);
+    expect(tokenAfterFailure).toBe(pair.refreshToken);
+    expect(outcome(retried)).toBe('SUCCESS');
+  });
+
+  it('fails the next ListCaches calls with the chosen status', async () => {
+    // Prepare
+    const pair = momento.mintKeyPair({ lifetimeSeconds: HOUR });
+    momento.faults.failNext('ListCaches', 2, status.UNAVAILABLE);
+    const faultsBefore = momento.stats.faultsInjected.ListCaches ?? 0;
+
+    // Act
+    const first = await listCaches(pair.apiKey);
+    const second = await listCaches(pair.apiKey);
+    const third = await listCaches(pair.apiKey);
+
+    // Assess
+    expect([outcome(first), outcome(second), outcome(third)]).toEqual([
+      MomentoErrorCode.SERVER_UNAVAILABLE,
+      MomentoErrorCode.SERVER_UNAVAILABLE,
+      'SUCCESS',
+    ]);
+    expect(momento.stats.faultsInjected.ListCaches).toBe(faultsBefore + 2);
+  });
+
+  it('adds latency to every call of a method until cleared', async () => {
+    // Prepare
+    const pair = momento.mintKeyPair({ lifetimeSeconds: HOUR });
+    momento.faults.latency('ListCaches', 250);
+
+    // Act
+    const slowStart = performance.now();
+    const slow = await listCaches(pair.apiKey);
+    const slowMs = performance.now() - slowStart;
+    momento.faults.clear();
+    const fastStart = performance.now();
+    const fast = await listCaches(pair.apiKey);
+    const fastMs = performance.now() - fastStart;
+
+    // Assess
+    expect(outcome(slow)).toBe('SUCCESS');
+    expect(slowMs).toBeGreaterThanOrEqual(245);
+    expect(outcome(fast)).toBe('SUCCESS');
+    expect(fastMs).toBeLessThan(250);
+  });
+
+  it('hangs the next refresh so a caller racing it times out, and nothing is committed', async () => {
+    // Prepare
+    const pair = momento.mintKeyPair({ lifetimeSeconds: HOUR });
+    const chain = momento.chainOf(pair.apiKey);
+    momento.faults.hangNext('RefreshApiToken', 1);
+
+    // Act
+    const call = refresh(pair);
+    const raced = await raceWith(call, 300);
+    const released = momento.faults.releaseHung();
+    const late = await call;
+
+    // Assess
+    expect(raced).toBe('client timeout');
+    expect(momento.liveRefreshToken(chain)).toBe(pair.refreshToken);
+    expect(released).toBe(1);
+    expect(outcome(late)).toBe(MomentoErrorCode.SERVER_UNAVAILABLE);
+  });
+
+  it('commits a refresh then drops its answer: the client sees an error and the old token is spent', async () => {
+    // Prepare
+    const pair = momento.mintKeyPair({ lifetimeSeconds: HOUR });
+    const chain = momento.chainOf(pair.apiKey);
+    const droppedBefore = momento.stats.committedThenDropped;
+    momento.faults.commitThenDropNext('RefreshApiToken', 1);
+
+    // Act
+    const lost = await refresh(pair);
+    const retried = await refresh(pair);
+
+    // Assess
+    expect(outcome(lost)).toBe(MomentoErrorCode.SERVER_UNAVAILABLE);
+    expect(outcome(retried)).toBe(MomentoErrorCode.INVALID_ARGUMENT_ERROR);
+    const liveToken = momento.liveRefreshToken(chain);
+    expect(liveToken).toBeDefined();
+    expect(liveToken).not.toBe(pair.refreshToken);
+    expect(momento.stats.committedThenDropped).toBe(droppedBefore + 1);
+    const live = momento.livePair(chain);
+    if (live === undefined) throw new Error('the chain should be live');
+    expect(outcome(await refresh(live))).toBe('SUCCESS');
+  });
+
+  it('commits a refresh then never answers when the drop is a hang', async () => {
+    // Prepare
+    const pair = momento.mintKeyPair({ lifetimeSeconds: HOUR });
+    const chain = momento.chainOf(pair.apiKey);
+    momento.faults.commitThenDropNext('RefreshApiToken', 1, 'hang');
+
+    // Act
+    const call = refresh(pair);
+    const raced = await raceWith(call, 300);
+    momento.faults.releaseHung(status.DEADLINE_EXCEEDED);
+    const late = await call;
+
+    // Assess
+    expect(raced).toBe('client timeout');
+    expect(momento.liveRefreshToken(chain)).not.toBe(pair.refreshToken);
+    expect(outcome(late)).toBe(MomentoErrorCode.TIMEOUT_ERROR);
+  });
+});
+
+describe('Momento emulator: options and lifecycle', () => {
+  it('answers refusals with the status chosen in refusalStatus', async () => {
+    // Prepare
+    const emulator = await startMomentoEmulator({
+      refusalStatus: { RefreshApiToken: status.UNAUTHENTICATED },
+    });
+    const pair = emulator.mintKeyPair({ lifetimeSeconds: HOUR });
+    refreshed(await refresh(pair, emulator));
+
+    // Act
+    const spent = await refresh(pair, emulator);
+    await emulator.stop();
+
+    // Assess
+    expect(outcome(spent)).toBe(MomentoErrorCode.AUTHENTICATION_ERROR);
+  });
+
+  it('logs methods and statuses only, never key material', async () => {
+    // Prepare
+    const lines: string[] = [];
+    const emulator = await startMomentoEmulator({ log: (line) => lines.push(line) });
+    const pair = emulator.mintKeyPair({ lifetimeSeconds: HOUR });
+    emulator.faults.failNext('ListCaches', 1, status.UNAVAILABLE);
+
+    // Act
+    const next = refreshed(await refresh(pair, emulator));
+    await refresh(pair, emulator);
+    await listCaches(next.apiKey, emulator);
+    await emulator.stop();
+
+    // Assess
+    expect(lines).toEqual([
+      'RefreshApiToken OK',
+      'RefreshApiToken INVALID_ARGUMENT (spentRefreshToken)',
+      'ListCaches UNAVAILABLE',
+    ]);
+  });
+
+  it('stops promptly while a call hangs', async () => {
+    // Prepare
+    const emulator = await startMomentoEmulator();
+    const pair = emulator.mintKeyPair({ lifetimeSeconds: HOUR });
+    emulator.faults.hangNext('ListCaches', 1);
+    const call = listCaches(pair.apiKey, emulator);
+    while (emulator.stats.faultsByKind.hang === 0) await sleep(10);
+
+    // Act
+    const started = performance.now();
+    await emulator.stop();
+    const settled = await call;
+
+    // Assess
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(outcome(settled)).not.toBe('SUCCESS');
+  });
+});

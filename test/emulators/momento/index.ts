@@ -1,0 +1,415 @@
+/**
+ * A local Momento: a real gRPC server on 127.0.0.1 (port 0) that the unmodified `@gomomento/sdk` talks to
+ * through `MOMENTO_ENDPOINT_OVERRIDE`, built from the service definitions of `@gomomento/generated-types`
+ * (the package the SDK itself uses).
+ *
+ * ```ts
+ * const momento = await startMomentoEmulator({ clock: () => now });
+ * process.env.MOMENTO_ENDPOINT_OVERRIDE = momento.endpoint;          // '127.0.0.1:<port>'
+ * const pair = momento.mintKeyPair({ lifetimeSeconds: 3600 });      // like the console download
+ * momento.faults.commitThenDropNext('RefreshApiToken', 1);           // the next refresh loses its answer
+ * ...
+ * await momento.stop();
+ * ```
+ *
+ * API (all times from the injectable `clock`, epoch ms; `validUntil` in epoch s):
+ * - `startMomentoEmulator(opts?)`: `opts.clock` (default `Date.now`), `opts.host` (default 127.0.0.1),
+ *   `opts.keyEndpoint` (the `endpoint` written inside keys, default {@link DEFAULT_KEY_ENDPOINT}),
+ *   `opts.refusalStatus` (status per method for refused calls, default {@link DEFAULT_REFUSAL_STATUS}),
+ *   `opts.log` (receives one line per answered call: method, status, refusal reason; never secret material).
+ * - `endpoint`: `host:port`, the value for `MOMENTO_ENDPOINT_OVERRIDE`.
+ * - `mintKeyPair({ lifetimeSeconds })` → `{ apiKey, refreshToken, validUntil }`: starts a new chain. `apiKey` is
+ *   base64 of `{"endpoint", "api_key"}`, the v1 format `CredentialProvider.fromString` parses.
+ * - `isKeyLive(apiKey)`: accepted right now. `chainOf(apiKey)`: the chain id shared by every key refreshed from
+ *   one minted pair (throws for a key it never issued). Both take the v1 key or the bare wire key.
+ * - `liveRefreshToken(chainId)`: the one unspent refresh token of the chain, undefined once the chain's newest
+ *   key expired (the chain is lost: nobody can refresh it any more). `livePair(chainId)`: that whole pair.
+ * - `faults` (per method, `'RefreshApiToken' | 'ListCaches'`):
+ *   `failNext(method, count, status)`: the next calls answer `status`, nothing changes;
+ *   `latency(method, ms)`: every call waits `ms` before it is handled, until cleared (0 clears); a call its client
+ *   abandons meanwhile is still handled (a refresh still commits), as by a server that already has the request;
+ *   `hangNext(method, count)`: the next calls are never answered (until the client gives up, `releaseHung`, or `stop`);
+ *   `commitThenDropNext('RefreshApiToken', count, answer = UNAVAILABLE)`: the next refreshes that commit (old token
+ *   spent, new pair issued) answer `answer` instead of the pair, or never answer when `answer` is `'hang'`;
+ *   `releaseHung(status = UNAVAILABLE)`: answers every hung call with `status`, returns how many;
+ *   `clear()`: forgets queued faults and latency (hung calls stay hung).
+ *   Counted faults are taken in arrival order, one per call: a hang first, then a failure.
+ * - `stats`: live counters. `calls`, `refused`, `faultsInjected` are by method name (faults: calls failed, hung or
+ *   dropped by injection); `refusedByReason` by {@link RefusalReason}; `faultsByKind` by {@link FaultKind}
+ *   (latency included); `refreshes` counts committed refreshes (dropped ones included); `committedThenDropped`.
+ * - `stop()`: closes at once, hung calls included (forceShutdown). Idempotent.
+ *
+ * Wire behaviour (what the SDK 1.118.1 sends, see node_modules/@gomomento/sdk/dist/src/internal):
+ * - `auth.Auth/RefreshApiToken` carries the key and the refresh token in the body (`api_key`, `refresh_token`),
+ *   and no `authorization` header. Accepted only for the chain's newest key, unexpired, with its unspent token.
+ *   A success spends the token and issues a pair valid for the chain's lifetime from now; the old key stays valid
+ *   until its own expiry. Refusals answer INVALID_ARGUMENT (→ SDK INVALID_ARGUMENT_ERROR), as the real service
+ *   does for an expired key (momentohq/client-sdk-go momento/auth_client_test.go, "should fail to refresh api key
+ *   with expired refresh token"; client-sdk-javascript common-integration-tests accepts it since #1196). No public
+ *   source shows the answer to a spent or foreign refresh token; the same status is used (`refusalStatus` changes it).
+ * - `control_client.ScsControl/ListCaches` carries the key in the `authorization` header. A missing, unknown or
+ *   expired key answers UNAUTHENTICATED (→ SDK AUTHENTICATION_ERROR), as the real service does for an expired key
+ *   on control calls (client-sdk-javascript common-integration-tests, "expired token can't create cache").
+ * - Every other method answers UNIMPLEMENTED (→ SDK BAD_REQUEST_ERROR); the emulator never crashes on them.
+ * - Both calls get a fixed 60 s deadline from the SDK (the Lambda configuration's 1100 ms applies to data calls
+ *   only) and are never retried by it (no retry strategy on the auth and control clients).
+ */
+import { auth, control } from '@gomomento/generated-types';
+import * as grpc from '@grpc/grpc-js';
+import { type DropAnswer, EMULATED_METHODS, type EmulatedMethod, type FaultKind, FaultPlan } from './faults';
+import { type KeyPair, Ledger, type RefusalReason } from './ledger';
+
+export type { DropAnswer, EmulatedMethod, FaultKind } from './faults';
+export type { KeyPair, RefusalReason } from './ledger';
+
+/** Written inside every key as its endpoint; `.invalid` never resolves, so a key used without the override fails fast. */
+export const DEFAULT_KEY_ENDPOINT = 'momento-emulator.invalid';
+
+export const DEFAULT_REFUSAL_STATUS: Readonly<Record<EmulatedMethod, grpc.status>> = {
+  RefreshApiToken: grpc.status.INVALID_ARGUMENT,
+  ListCaches: grpc.status.UNAUTHENTICATED,
+};
+
+export interface MomentoEmulatorOptions {
+  /** Epoch milliseconds. @default Date.now */
+  clock?: () => number;
+  /** Interface to listen on. @default '127.0.0.1' */
+  host?: string;
+  /** The `endpoint` written inside issued keys and refresh answers. @default DEFAULT_KEY_ENDPOINT */
+  keyEndpoint?: string;
+  /** Status of refused calls, per method. @default DEFAULT_REFUSAL_STATUS */
+  refusalStatus?: Partial<Record<EmulatedMethod, grpc.status>>;
+  /** Receives one line per answered call (method, status, reason). @default no logging */
+  log?: (line: string) => void;
+}
+
+export interface MomentoEmulatorFaults {
+  failNext(method: EmulatedMethod, count: number, status: grpc.status): void;
+  latency(method: EmulatedMethod, ms: number): void;
+  hangNext(method: EmulatedMethod, count: number): void;
+  commitThenDropNext(method: 'RefreshApiToken', count: number, answer?: DropAnswer): void;
+  releaseHung(status?: grpc.status): number;
+  clear(): void;
+}
+
+/** Live counters, updated as calls are answered (read them, never write them). */
+export interface MomentoEmulatorStats {
+  /** Calls received, by method name (faulted ones and methods not emulated included). */
+  readonly calls: Readonly<Record<string, number>>;
+  /** Refreshes committed: a token spent and a pair issued (dropped answers included). */
+  readonly refreshes: number;
+  /** Calls refused (bad key or token), by method name. */
+  readonly refused: Readonly<Record<string, number>>;
+  /** Calls refused, by {@link RefusalReason}. */
+  readonly refusedByReason: Readonly<Partial<Record<RefusalReason, number>>>;
+  /** Refreshes committed whose answer was then lost. */
+  readonly committedThenDropped: number;
+  /** Calls failed, hung or dropped by an injected fault, by method name. */
+  readonly faultsInjected: Readonly<Record<string, number>>;
+  /** Injected faults by kind; `latency` counts delayed calls. */
+  readonly faultsByKind: Readonly<Record<FaultKind, number>>;
+}
+
+/** The same counters, writable inside the emulator. */
+interface Counters {
+  calls: Record<string, number>;
+  refreshes: number;
+  refused: Record<string, number>;
+  refusedByReason: Partial<Record<RefusalReason, number>>;
+  committedThenDropped: number;
+  faultsInjected: Record<string, number>;
+  faultsByKind: Record<FaultKind, number>;
+}
+
+export interface MomentoEmulator {
+  readonly endpoint: string;
+  readonly keyEndpoint: string;
+  mintKeyPair(opts: { lifetimeSeconds: number }): KeyPair;
+  isKeyLive(apiKey: string): boolean;
+  chainOf(apiKey: string): string;
+  liveRefreshToken(chainId: string): string | undefined;
+  livePair(chainId: string): KeyPair | undefined;
+  readonly faults: MomentoEmulatorFaults;
+  readonly stats: MomentoEmulatorStats;
+  stop(): Promise<void>;
+}
+
+type RefreshRequest = auth.auth._RefreshApiTokenRequest;
+type RefreshResponse = auth.auth._RefreshApiTokenResponse;
+type ListCachesRequest = control.control_client._ListCachesRequest;
+type ListCachesResponse = control.control_client._ListCachesResponse;
+
+/** What serving a request produced, before faults that act on answers. */
+type Served<Res> =
+  | { readonly response: Res; readonly committed: boolean }
+  | { readonly refused: RefusalReason };
+
+const REFUSAL_DETAILS: Readonly<Record<RefusalReason, string>> = {
+  malformedRequest: 'api_key and refresh_token are required',
+  missingKey: 'missing authorization header',
+  unknownKey: 'invalid api key',
+  expiredKey: 'api key has expired',
+  unknownRefreshToken: 'invalid refresh token',
+  spentRefreshToken: 'refresh token has already been used',
+  mismatchedPair: 'refresh token does not belong to this api key',
+};
+
+function statusName(code: grpc.status): string {
+  return grpc.status[code] ?? String(code);
+}
+
+function counters(keys: readonly string[]): Record<string, number> {
+  return Object.fromEntries(keys.map((key) => [key, 0]));
+}
+
+function bump<K extends string>(record: Partial<Record<K, number>>, key: K): void {
+  record[key] = (record[key] ?? 0) + 1;
+}
+
+class GrpcMomentoEmulator implements MomentoEmulator {
+  readonly server = new grpc.Server();
+  readonly ledger: Ledger;
+  readonly stats: Counters = {
+    calls: counters(EMULATED_METHODS),
+    refreshes: 0,
+    refused: counters(EMULATED_METHODS),
+    refusedByReason: {},
+    committedThenDropped: 0,
+    faultsInjected: counters(EMULATED_METHODS),
+    faultsByKind: { fail: 0, latency: 0, hang: 0, commitThenDrop: 0 },
+  };
+  readonly faults: MomentoEmulatorFaults;
+  endpoint = '';
+  readonly #plan = new FaultPlan();
+  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #hung = new Set<(code: grpc.status) => void>();
+  readonly #refusalStatus: Readonly<Record<EmulatedMethod, grpc.status>>;
+  readonly #log: ((line: string) => void) | undefined;
+  #stopped = false;
+
+  constructor(
+    clock: () => number,
+    readonly keyEndpoint: string,
+    refusalStatus: Partial<Record<EmulatedMethod, grpc.status>>,
+    log: ((line: string) => void) | undefined,
+  ) {
+    this.ledger = new Ledger(clock, keyEndpoint);
+    for (const [method, code] of Object.entries(refusalStatus)) {
+      if (code === grpc.status.OK || grpc.status[code] === undefined) {
+        throw new RangeError(`refusalStatus.${method} must be a gRPC error status, received ${code}`);
+      }
+    }
+    this.#refusalStatus = { ...DEFAULT_REFUSAL_STATUS, ...refusalStatus };
+    this.#log = log;
+    const plan = this.#plan;
+    this.faults = {
+      failNext: (method, count, status) => plan.failNext(method, count, status),
+      latency: (method, ms) => plan.latency(method, ms),
+      hangNext: (method, count) => plan.hangNext(method, count),
+      commitThenDropNext: (method, count, answer = grpc.status.UNAVAILABLE) =>
+        plan.commitThenDropNext(method, count, answer),
+      releaseHung: (status = grpc.status.UNAVAILABLE) => this.#releaseHung(status),
+      clear: () => plan.clear(),
+    };
+    this.#registerServices();
+  }
+
+  mintKeyPair(opts: { lifetimeSeconds: number }): KeyPair {
+    return this.ledger.mint(opts.lifetimeSeconds);
+  }
+
+  isKeyLive(apiKey: string): boolean {
+    return this.ledger.isKeyLive(apiKey);
+  }
+
+  chainOf(apiKey: string): string {
+    return this.ledger.chainOf(apiKey);
+  }
+
+  liveRefreshToken(chainId: string): string | undefined {
+    return this.ledger.livePair(chainId)?.refreshToken;
+  }
+
+  livePair(chainId: string): KeyPair | undefined {
+    return this.ledger.livePair(chainId);
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+    this.#hung.clear();
+    this.server.forceShutdown();
+  }
+
+  #registerServices(): void {
+    const refresh = this.#unary<RefreshRequest, RefreshResponse>('RefreshApiToken', (request) => {
+      const outcome = this.ledger.refresh(request.api_key, request.refresh_token);
+      if ('refused' in outcome) return outcome;
+      const { issued } = outcome;
+      const response = new auth.auth._RefreshApiTokenResponse({
+        api_key: issued.wireKey,
+        refresh_token: issued.refreshToken,
+        endpoint: issued.endpoint,
+        valid_until: issued.validUntil,
+      });
+      return { response, committed: true };
+    });
+    const listCaches = this.#unary<ListCachesRequest, ListCachesResponse>(
+      'ListCaches',
+      (_request, metadata) => {
+        const header = metadata.get('authorization')[0];
+        const refused = this.ledger.authenticate(typeof header === 'string' ? header : undefined);
+        if (refused !== undefined) return { refused };
+        return {
+          response: new control.control_client._ListCachesResponse({ cache: [], next_token: '' }),
+          committed: false,
+        };
+      },
+    );
+    const authDefinition = auth.auth.UnimplementedAuthService.definition;
+    const controlDefinition = control.control_client.UnimplementedScsControlService.definition;
+    this.server.addService(authDefinition, {
+      ...this.#unimplemented(authDefinition),
+      RefreshApiToken: refresh,
+    });
+    this.server.addService(controlDefinition, {
+      ...this.#unimplemented(controlDefinition),
+      ListCaches: listCaches,
+    });
+  }
+
+  /** Counting UNIMPLEMENTED answers for the unary methods not emulated (grpc-js answers the streaming ones). */
+  #unimplemented(definition: grpc.ServiceDefinition): grpc.UntypedServiceImplementation {
+    const handlers: grpc.UntypedServiceImplementation = {};
+    for (const [name, method] of Object.entries(definition)) {
+      if (method.requestStream || method.responseStream) continue;
+      const handler: grpc.handleUnaryCall<unknown, unknown> = (_call, callback) => {
+        bump(this.stats.calls, name);
+        this.#answer(name, callback, grpc.status.UNIMPLEMENTED, `${name} is not emulated`);
+      };
+      handlers[name] = handler;
+    }
+    return handlers;
+  }
+
+  #unary<Req, Res>(
+    method: EmulatedMethod,
+    serve: (request: Req, metadata: grpc.Metadata) => Served<Res>,
+  ): grpc.handleUnaryCall<Req, Res> {
+    return (call, callback) => {
+      bump(this.stats.calls, method);
+      const decision = this.#plan.onArrival(method);
+      const handle = (): void => {
+        if (this.#stopped) return;
+        const { action } = decision;
+        if (action.kind === 'hang') {
+          this.#countFault(method, 'hang');
+          this.#hold(method, callback);
+          return;
+        }
+        if (action.kind === 'fail') {
+          this.#countFault(method, 'fail');
+          this.#answer(method, callback, action.status, 'injected fault');
+          return;
+        }
+        const served = serve(call.request, call.metadata);
+        if ('refused' in served) {
+          bump(this.stats.refused, method);
+          bump(this.stats.refusedByReason, served.refused);
+          this.#answer(
+            method,
+            callback,
+            this.#refusalStatus[method],
+            REFUSAL_DETAILS[served.refused],
+            served.refused,
+          );
+          return;
+        }
+        if (served.committed) {
+          this.stats.refreshes += 1;
+          const drop = this.#plan.takeDrop();
+          if (drop !== undefined) {
+            this.stats.committedThenDropped += 1;
+            this.#countFault(method, 'commitThenDrop');
+            if (drop === 'hang') this.#hold(method, callback);
+            else this.#answer(method, callback, drop, 'connection lost after commit (injected)');
+            return;
+          }
+        }
+        this.#log?.(`${method} OK`);
+        callback(null, served.response);
+      };
+      if (decision.delayMs > 0) {
+        this.stats.faultsByKind.latency += 1;
+        this.#later(decision.delayMs, handle);
+      } else {
+        handle();
+      }
+    };
+  }
+
+  #answer(
+    method: string,
+    callback: grpc.sendUnaryData<never>,
+    code: grpc.status,
+    details: string,
+    reason?: RefusalReason,
+  ): void {
+    this.#log?.(`${method} ${statusName(code)}${reason === undefined ? '' : ` (${reason})`}`);
+    callback({ code, details });
+  }
+
+  #hold(method: string, callback: grpc.sendUnaryData<never>): void {
+    this.#log?.(`${method} hung`);
+    this.#hung.add((code) => this.#answer(method, callback, code, 'released after hanging (injected)'));
+  }
+
+  #releaseHung(code: grpc.status): number {
+    const released = [...this.#hung];
+    this.#hung.clear();
+    for (const release of released) release(code);
+    return released.length;
+  }
+
+  #countFault(method: EmulatedMethod, kind: FaultKind): void {
+    bump(this.stats.faultsInjected, method);
+    this.stats.faultsByKind[kind] += 1;
+  }
+
+  #later(ms: number, run: () => void): void {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      run();
+    }, ms);
+    this.#timers.add(timer);
+  }
+}
+
+function formatEndpoint(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** Starts an emulator on `host` and a free port; resolves once it accepts connections. */
+export async function startMomentoEmulator(opts: MomentoEmulatorOptions = {}): Promise<MomentoEmulator> {
+  const host = opts.host ?? '127.0.0.1';
+  const emulator = new GrpcMomentoEmulator(
+    opts.clock ?? Date.now,
+    opts.keyEndpoint ?? DEFAULT_KEY_ENDPOINT,
+    opts.refusalStatus ?? {},
+    opts.log,
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    emulator.server.bindAsync(
+      formatEndpoint(host, 0),
+      grpc.ServerCredentials.createInsecure(),
+      (error, bound) => {
+        if (error) reject(error);
+        else resolve(bound);
+      },
+    );
+  });
+  emulator.endpoint = formatEndpoint(host, port);
+  return emulator;
+}
