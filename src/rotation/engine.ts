@@ -120,6 +120,19 @@ interface Mode {
 }
 
 /**
+ * Whether `pending` is a later link of the chain than `current`. A refresh issues a pair valid for the same
+ * duration from now, so a refresh made within the same second as the previous one gives the same validUntil:
+ * a different pair with an equal expiry is still the newest link (and may hold the only live refresh token).
+ */
+function isNewerPair(
+  pending: { validUntil: number; refreshToken: string },
+  current: { validUntil: number; refreshToken: string },
+): boolean {
+  if (pending.validUntil !== current.validUntil) return pending.validUntil > current.validUntil;
+  return pending.refreshToken !== current.refreshToken;
+}
+
+/**
  * The rotation engine: the Secrets Manager four-step protocol (door 1), the scheduled sweep (door 2) and the
  * manual commands (door 3), over the ports only. Every failure throws; nothing is turned into a result.
  */
@@ -332,7 +345,7 @@ export class RotationEngine {
     const pending = parseRotatable(pendingVersion.secretString, meta.name, token);
     const current = await this.#readCurrent(meta.arn);
     const currentPair = parseRotatable(current.secretString, meta.name, current.versionId);
-    if (pending.validUntil <= currentPair.validUntil) {
+    if (!isNewerPair(pending, currentPair)) {
       throw new PendingPairRejectedError(
         `secret ${meta.arn} version ${token}: pending validUntil ${pending.validUntil} is not later than ` +
           `AWSCURRENT's ${currentPair.validUntil}`,
@@ -513,7 +526,7 @@ export class RotationEngine {
     }
     const pendingPair = parseRotatable(pending.secretString, meta.name, pendingVersionId);
     const currentParsed = parseSecret(current.secretString, meta.name, current.versionId);
-    if (currentParsed.kind === 'rotatable' && pendingPair.validUntil <= currentParsed.validUntil) {
+    if (currentParsed.kind === 'rotatable' && !isNewerPair(pendingPair, currentParsed)) {
       throw new RotationStateError(
         `secret ${meta.arn}: unfinished rotation ${pendingVersionId} holds a pair no newer than AWSCURRENT; ` +
           'left in place for a person to check',

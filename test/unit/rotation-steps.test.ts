@@ -413,6 +413,23 @@ describe('testSecret', () => {
     expect(h.momento.verifyCalls).toHaveLength(0);
   });
 
+  it('passes a pending pair issued within the same second as the current one (equal validUntil)', async () => {
+    const secret = h.addManagedSecret('momento/api-key', { ageSeconds: 0 });
+    h.model.addPendingStub(secret.arn, TOKEN);
+    await h.step('createSecret', secret.arn, TOKEN);
+    const pending = JSON.parse(pendingValue(secret.arn) ?? '{}');
+    expect(pending.validUntil).toBe(secret.pair.validUntil);
+
+    await expect(h.step('testSecret', secret.arn, TOKEN)).resolves.toMatchObject({ outcome: 'done' });
+  });
+
+  it('rejects a pending version that holds the current pair again', async () => {
+    const secret = h.addManagedSecret('momento/api-key');
+    h.model.addPendingStub(secret.arn, TOKEN, JSON.stringify(secret.pair));
+
+    await expect(h.step('testSecret', secret.arn, TOKEN)).rejects.toThrow(/is not later than AWSCURRENT/);
+  });
+
   it('rejects an empty pending version', async () => {
     const secret = h.addManagedSecret('momento/api-key');
     h.model.addPendingStub(secret.arn, TOKEN);
