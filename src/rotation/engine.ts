@@ -338,9 +338,15 @@ export class RotationEngine {
     const { store, momento, telemetry } = this.#deps;
     const pendingVersion = await store.getVersion(meta.arn, { versionId: token, stage: AWSPENDING });
     if (pendingVersion === undefined) {
-      throw new PendingPairRejectedError(
-        `secret ${meta.arn} version ${token}: the pending version holds no value`,
-      );
+      // RotateSecret with RotateImmediately=false (how the stack wires rotation) tests the configuration by
+      // running testSecret alone on an empty AWSPENDING version. Nothing to test; finishSecret refuses to
+      // promote a version without a value, so only a tested pair is ever promoted.
+      telemetry.info('testSecret: the pending version holds no value (configuration test); nothing to test', {
+        secretArn: meta.arn,
+        versionId: token,
+        step: 'testSecret',
+      });
+      return;
     }
     const pending = parseRotatable(pendingVersion.secretString, meta.name, token);
     const current = await this.#readCurrent(meta.arn);
@@ -388,6 +394,11 @@ export class RotationEngine {
     const currentVersionId = versionWith(meta, AWSCURRENT);
     if (currentVersionId === undefined) {
       throw new RotationStateError(`secret ${meta.arn}: no version is AWSCURRENT`);
+    }
+    if ((await store.getVersion(meta.arn, { versionId: token, stage: AWSPENDING })) === undefined) {
+      throw new RotationStateError(
+        `secret ${meta.arn}: version ${token} holds no value; an empty version is never promoted to AWSCURRENT`,
+      );
     }
     await store.promote(meta.arn, token, currentVersionId);
     telemetry.count('RotationSucceeded');

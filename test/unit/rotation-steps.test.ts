@@ -430,11 +430,26 @@ describe('testSecret', () => {
     await expect(h.step('testSecret', secret.arn, TOKEN)).rejects.toThrow(/is not later than AWSCURRENT/);
   });
 
-  it('rejects an empty pending version', async () => {
+  it("passes an empty pending version: Secrets Manager's configuration test (RotateImmediately=false)", async () => {
     const secret = h.addManagedSecret('momento/api-key');
     h.model.addPendingStub(secret.arn, TOKEN);
 
-    await expect(h.step('testSecret', secret.arn, TOKEN)).rejects.toThrow(/holds no value/);
+    await expect(h.step('testSecret', secret.arn, TOKEN)).resolves.toMatchObject({ outcome: 'done' });
+
+    expect(h.momento.verifyCalls).toHaveLength(0);
+    expect(h.momento.refreshCalls).toHaveLength(0);
+  });
+
+  it('never lets finishSecret promote an empty pending version', async () => {
+    const secret = h.addManagedSecret('momento/api-key');
+    h.model.addPendingStub(secret.arn, TOKEN);
+
+    await expect(h.step('finishSecret', secret.arn, TOKEN)).rejects.toThrow(
+      /holds no value; an empty version/,
+    );
+
+    expect(h.model.sm.commandCalls(UpdateSecretVersionStageCommand)).toHaveLength(0);
+    expect(h.model.stagesOf(secret.arn)[secret.versionId]).toEqual(['AWSCURRENT']);
   });
 });
 
@@ -442,6 +457,7 @@ describe('failure fails', () => {
   it('rejects (never resolves with an error object) when finishSecret cannot move the label', async () => {
     const secret = h.addManagedSecret('momento/api-key');
     h.model.addPendingStub(secret.arn, TOKEN);
+    await h.step('createSecret', secret.arn, TOKEN);
     h.model.sm.on(UpdateSecretVersionStageCommand).rejects(serviceError());
 
     await expect(h.step('finishSecret', secret.arn, TOKEN)).rejects.toThrow();
