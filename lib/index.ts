@@ -1,0 +1,2 @@
+export * from './momento-key-rotator';
+export * from './momento-token-rotator-stack';

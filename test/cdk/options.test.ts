@@ -1,0 +1,248 @@
+import { Duration } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { describe, expect, it } from 'vitest';
+import { MomentoKeyRotator, type MomentoKeyRotatorProps, MomentoTokenRotatorStack } from '../../lib';
+import { emptyStack, newApp, rolePermissions, synthStack } from './synth';
+
+const EXISTING = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:team/momento-AbCdEf';
+const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:on-call';
+
+// One synthesis for the file: several created secrets, an existing one, tuning, a given topic, an email.
+const { template } = synthStack({
+  secretNames: ['momento/a', 'momento/b'],
+  existingSecretArns: [EXISTING],
+  schedulePeriod: Duration.minutes(15),
+  rotateAtRemainingFraction: 0.25,
+  alarmTopicArn: TOPIC,
+  alarmEmail: 'ops@example.com',
+});
+const created = Object.entries(template.findResources('AWS::SecretsManager::Secret'));
+const createdRef = (name: string) => ({
+  Ref: created.find(([, r]) => (r.Properties as { Name: string }).Name === name)?.[0],
+});
+
+describe('several secrets, one function', () => {
+  it('creates the named secrets, retained, and imports the existing one without touching its value', () => {
+    expect(created.map(([, r]) => (r.Properties as { Name: string }).Name).sort()).toEqual([
+      'momento/a',
+      'momento/b',
+    ]);
+    for (const [, resource] of created) expect(resource.DeletionPolicy).toBe('Retain');
+  });
+
+  it('tells the function every managed secret by ARN', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          ROTATOR_SECRET_IDS: {
+            'Fn::Join': ['', [createdRef('momento/a'), ',', createdRef('momento/b'), `,${EXISTING}`]],
+          },
+        }),
+      },
+    });
+  });
+
+  it('sets up rotation with this function on every secret, none with a Secrets Manager schedule', () => {
+    const schedules = Object.values(template.findResources('AWS::SecretsManager::RotationSchedule')).map(
+      (r) => r.Properties as Record<string, unknown>,
+    );
+    expect(schedules.map((s) => s.SecretId)).toEqual([
+      createdRef('momento/a'),
+      createdRef('momento/b'),
+      EXISTING,
+    ]);
+    for (const schedule of schedules) {
+      expect(schedule.RotationRules).toBeUndefined();
+      expect(schedule.RotateImmediatelyOnUpdate).toBe(false);
+    }
+  });
+
+  it('scopes the secret actions to exactly the managed secrets', () => {
+    const resources = rolePermissions(template)
+      .filter((p) => p.action === 'secretsmanager:PutSecretValue')
+      .map((p) => p.resource);
+    expect(resources).toHaveLength(3);
+    expect(resources).toEqual(
+      expect.arrayContaining([createdRef('momento/a'), createdRef('momento/b'), EXISTING]),
+    );
+  });
+
+  it('has one expiry alarm per secret, on the name Secrets Manager reports', () => {
+    const expiry = Object.values(
+      template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'SecondsUntilExpiry' } }),
+    ).map((r) => (r.Properties as { Dimensions: { Name: string; Value: unknown }[] }).Dimensions);
+    expect(expiry).toHaveLength(3);
+    expect(expiry[2]).toEqual([
+      { Name: 'SecretName', Value: 'team/momento' },
+      { Name: 'service', Value: 'momento-token-rotator' },
+    ]);
+  });
+
+  it('outputs the commands for every secret', () => {
+    const outputs = template.toJSON().Outputs as Record<
+      string,
+      { Value: { 'Fn::Join': [string, unknown[]] } }
+    >;
+    const text = (id: string) => JSON.stringify(outputs[id]?.Value);
+    expect(text('PutSecretValueCommand1')).toContain('--secret-id momento/a ');
+    expect(text('PutSecretValueCommand2')).toContain('--secret-id momento/b ');
+    expect(text('PutSecretValueCommand3')).toContain('--secret-id team/momento ');
+    expect(text('ForceRotateCommand3')).toContain('\\"secretId\\":\\"team/momento\\"');
+  });
+});
+
+describe('tuning', () => {
+  it('runs the sweep on the given period and measures everything in it', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(15 minutes)',
+      Targets: [
+        Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 900 } }),
+      ],
+    });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumEventAgeInSeconds: 900 });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ ROTATE_AT_REMAINING_FRACTION: '0.25', ROTATE_WITHIN_SECONDS: '1800' }),
+      },
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'SweepCompleted',
+      Period: 900,
+      EvaluationPeriods: 2,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'SecondsUntilExpiry',
+      Period: 900,
+      Threshold: 3600,
+    });
+  });
+});
+
+// The construct alone, in a stack of its own: a secret known only by its name, the longest schedule.
+const daily = (() => {
+  const stack = emptyStack();
+  new MomentoKeyRotator(stack, 'Rotator', {
+    secrets: [secretsmanager.Secret.fromSecretNameV2(stack, 'S', 'momento/api-key')],
+    schedulePeriod: Duration.days(1),
+  });
+  return Template.fromStack(stack);
+})();
+
+describe('the longest schedule', () => {
+  it('keeps every age and alarm period within what each service accepts', () => {
+    daily.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 day)',
+      Targets: [
+        Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 86_400 } }),
+      ],
+    });
+    daily.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumEventAgeInSeconds: 21_600 });
+    daily.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'SweepCompleted',
+      Period: 86_400,
+      EvaluationPeriods: 2,
+    });
+    daily.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ ROTATE_WITHIN_SECONDS: '172800' }) },
+    });
+  });
+});
+
+describe('a given alarm topic', () => {
+  it('receives every alarm, and the stack creates no topic of its own', () => {
+    template.resourceCountIs('AWS::SNS::Topic', 0);
+    template.resourceCountIs('AWS::KMS::Key', 0);
+    for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
+      expect(alarm.Properties.AlarmActions).toEqual([TOPIC]);
+      expect(alarm.Properties.OKActions).toEqual([TOPIC]);
+    }
+    template.hasOutput('AlarmTopicArn', { Value: TOPIC });
+  });
+
+  it('gets the email subscription', () => {
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      TopicArn: TOPIC,
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+    });
+  });
+});
+
+describe('the construct', () => {
+  const secretIn = (stack: ReturnType<typeof emptyStack>, name = 'momento/api-key') =>
+    secretsmanager.Secret.fromSecretNameV2(stack, `S-${name}`, name);
+  const build = (props: Partial<MomentoKeyRotatorProps>) => () => {
+    const stack = emptyStack();
+    new MomentoKeyRotator(stack, 'Rotator', { secrets: [secretIn(stack)], ...props });
+  };
+
+  it.each([
+    [{ secrets: [] }, 'secrets must name at least one secret (received none)'],
+    [
+      { schedulePeriod: Duration.minutes(1) },
+      'schedulePeriod must be a whole number of minutes from 5 to 1440 (received 1 minute)',
+    ],
+    [
+      { schedulePeriod: Duration.seconds(330) },
+      'schedulePeriod must be a whole number of minutes from 5 to 1440 (received 5 minutes 30 seconds)',
+    ],
+    [
+      { schedulePeriod: Duration.days(2) },
+      'schedulePeriod must be a whole number of minutes from 5 to 1440 (received 2 days)',
+    ],
+    [
+      { rotateAtRemainingFraction: 0 },
+      'rotateAtRemainingFraction must be greater than 0 and less than 1 (received 0)',
+    ],
+    [
+      { rotateAtRemainingFraction: 1 },
+      'rotateAtRemainingFraction must be greater than 0 and less than 1 (received 1)',
+    ],
+    [
+      { rotateAtRemainingFraction: Number.NaN },
+      'rotateAtRemainingFraction must be greater than 0 and less than 1 (received NaN)',
+    ],
+    [
+      { rotateWithin: Duration.millis(1500) },
+      'rotateWithin must be a whole number of seconds (received 1 second 500 millis)',
+    ],
+    [
+      { expiryAlarmThreshold: Duration.seconds(0) },
+      'expiryAlarmThreshold must be longer than 0 (received 0 seconds)',
+    ],
+    [{ timeout: Duration.seconds(30) }, 'timeout must be from 1 to 15 minutes (received 30 seconds)'],
+    [{ memorySize: 100 }, 'memorySize must be a whole number of MiB from 128 to 10240 (received 100)'],
+  ] as [Partial<MomentoKeyRotatorProps>, string][])(
+    'refuses %o with a message showing the value',
+    (props, message) => {
+      expect(build(props)).toThrow(`Test/Rotator: ${message}`);
+    },
+  );
+
+  it('refuses the same secret twice', () => {
+    const stack = emptyStack();
+    const secret = secretIn(stack);
+    expect(() => new MomentoKeyRotator(stack, 'Rotator', { secrets: [secret, secret] })).toThrow(
+      'Test/Rotator: secrets lists the same secret twice (received Test/S-momento--api-key twice)',
+    );
+  });
+
+  it('grants a secret known only by its name on its name plus the six-character suffix', () => {
+    const policy = daily.findResources('AWS::IAM::Policy', {
+      Properties: {
+        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Sid: 'RotateManagedSecrets' })]) },
+      },
+    });
+    expect(JSON.stringify(policy)).toMatch(/:secret:momento\/api-key-\?\?\?\?\?\?"/);
+  });
+});
+
+describe('the stack', () => {
+  it('refuses to build without a secret to manage', () => {
+    expect(() => new MomentoTokenRotatorStack(newApp(), 'Empty', {})).toThrow(
+      'Empty: name at least one secret: secretNames to create them, or existingSecretArns to manage existing ' +
+        'ones (received neither)',
+    );
+  });
+});

@@ -1,0 +1,408 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { PLACEHOLDER_SECRET_VALUE } from '../../lib';
+import { only, rolePermissions, synthStack } from './synth';
+
+// One synthesis (and one esbuild bundle) for the whole file: the one-command deployment.
+const { template } = synthStack({ secretNames: ['momento/api-key'] });
+let secretId: string;
+let functionId: string;
+let roleId: string;
+let logGroupId: string;
+let queueId: string;
+let topicId: string;
+
+beforeAll(() => {
+  secretId = only(template, 'AWS::SecretsManager::Secret').id;
+  functionId = only(template, 'AWS::Lambda::Function').id;
+  roleId = only(template, 'AWS::IAM::Role').id;
+  logGroupId = only(template, 'AWS::Logs::LogGroup').id;
+  queueId = only(template, 'AWS::SQS::Queue').id;
+  topicId = only(template, 'AWS::SNS::Topic').id;
+});
+
+const fnArn = () => ({ 'Fn::GetAtt': [functionId, 'Arn'] });
+
+describe('the function', () => {
+  it('runs on the newest Node LTS runtime, on ARM64, from the bundled handler', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+    });
+  });
+
+  it('gets the timeout for a manual rotation to wait and the memory for a quick cold start', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', { Timeout: 180, MemorySize: 512 });
+  });
+
+  it('has no reserved concurrency, since a manual rotation waits while Secrets Manager invokes the steps', () => {
+    expect(only(template, 'AWS::Lambda::Function').properties.ReservedConcurrentExecutions).toBeUndefined();
+  });
+
+  it('is configured exactly by the environment the engine reads', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: {
+          ROTATOR_SECRET_IDS: { Ref: secretId },
+          ROTATE_AT_REMAINING_FRACTION: '0.5',
+          ROTATE_WITHIN_SECONDS: '7200',
+          POWERTOOLS_SERVICE_NAME: 'momento-token-rotator',
+          POWERTOOLS_METRICS_NAMESPACE: 'MomentoTokenRotator',
+          NODE_OPTIONS: '--enable-source-maps',
+        },
+      },
+    });
+    const variables = (
+      only(template, 'AWS::Lambda::Function').properties.Environment as {
+        Variables: Record<string, unknown>;
+      }
+    ).Variables;
+    expect(Object.keys(variables).sort()).toEqual([
+      'NODE_OPTIONS',
+      'POWERTOOLS_METRICS_NAMESPACE',
+      'POWERTOOLS_SERVICE_NAME',
+      'ROTATE_AT_REMAINING_FRACTION',
+      'ROTATE_WITHIN_SECONDS',
+      'ROTATOR_SECRET_IDS',
+    ]);
+  });
+
+  it('logs to its own log group, kept three months', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      LoggingConfig: { LogGroup: { Ref: logGroupId } },
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
+  });
+
+  it('does not retry a failed scheduled sweep at once: the next sweep is the retry', () => {
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: functionId },
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 3600,
+    });
+  });
+});
+
+describe('the schedule', () => {
+  it('runs the sweep every hour, with retries bounded by one period and a dead-letter queue', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 hour)',
+      State: 'ENABLED',
+      Targets: [
+        {
+          Arn: fnArn(),
+          Input: Match.absent(),
+          RetryPolicy: { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 3600 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } },
+        },
+      ],
+    });
+  });
+
+  it('lets only this rule invoke the function for EventBridge', () => {
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Principal: 'events.amazonaws.com',
+      FunctionName: fnArn(),
+      SourceArn: { 'Fn::GetAtt': [only(template, 'AWS::Events::Rule').id, 'Arn'] },
+    });
+  });
+
+  it('keeps undeliverable events in an encrypted queue that refuses plain HTTP', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 1_209_600,
+    });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: queueId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 'sqs:*',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'events.amazonaws.com' },
+            Action: 'sqs:SendMessage',
+          }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('the managed secret', () => {
+  it('is created with a placeholder the engine reports as uninitialised', () => {
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: 'momento/api-key',
+      SecretString: PLACEHOLDER_SECRET_VALUE,
+      GenerateSecretString: Match.absent(),
+    });
+    const placeholder = JSON.parse(PLACEHOLDER_SECRET_VALUE) as Record<string, unknown>;
+    for (const field of ['apiKey', 'authToken', 'refreshToken'])
+      expect(placeholder).not.toHaveProperty(field);
+  });
+
+  it('keeps its placeholder forever, since a changed SecretString would overwrite every live key', () => {
+    expect(PLACEHOLDER_SECRET_VALUE).toBe(
+      '{"uninitialised":"Put the JSON downloaded from the Momento console into this secret (see the stack outputs)."}',
+    );
+  });
+
+  it('is retained when the stack is deleted or the secret replaced', () => {
+    template.hasResource('AWS::SecretsManager::Secret', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+
+  it('is rotated by this function, with no Secrets Manager schedule and no rotation at deploy time', () => {
+    const schedule = only(template, 'AWS::SecretsManager::RotationSchedule').properties;
+    expect(schedule).toEqual({
+      SecretId: { Ref: secretId },
+      RotationLambdaARN: fnArn(),
+      RotateImmediatelyOnUpdate: false,
+    });
+    expect(schedule.RotationRules).toBeUndefined();
+  });
+
+  it('configures rotation only after the function may run its steps', () => {
+    const schedule = Object.values(template.findResources('AWS::SecretsManager::RotationSchedule'))[0] as {
+      DependsOn: string[];
+    };
+    const permissionId = Object.keys(
+      template.findResources('AWS::Lambda::Permission', {
+        Properties: { Principal: 'secretsmanager.amazonaws.com' },
+      }),
+    )[0];
+    const policyIds = Object.keys(template.findResources('AWS::IAM::Policy'));
+    expect(schedule.DependsOn).toEqual(expect.arrayContaining([permissionId, roleId, ...policyIds]));
+  });
+});
+
+describe('the Secrets Manager invoke permission', () => {
+  it('lets Secrets Manager invoke the function only on behalf of this account', () => {
+    const permissions = template.findResources('AWS::Lambda::Permission', {
+      Properties: { Principal: 'secretsmanager.amazonaws.com' },
+    });
+    expect(Object.values(permissions)).toHaveLength(1);
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Principal: 'secretsmanager.amazonaws.com',
+      Action: 'lambda:InvokeFunction',
+      FunctionName: fnArn(),
+      SourceAccount: { Ref: 'AWS::AccountId' },
+    });
+  });
+});
+
+describe('least privilege', () => {
+  it('grants the role exactly the permissions in the README table, each on its narrowest resource', () => {
+    const secretArn = { Ref: secretId };
+    const expected = [
+      ['logs:CreateLogStream', { 'Fn::GetAtt': [logGroupId, 'Arn'] }],
+      ['logs:PutLogEvents', { 'Fn::GetAtt': [logGroupId, 'Arn'] }],
+      ['secretsmanager:DescribeSecret', secretArn],
+      ['secretsmanager:GetSecretValue', secretArn],
+      ['secretsmanager:PutSecretValue', secretArn],
+      ['secretsmanager:UpdateSecretVersionStage', secretArn],
+      ['secretsmanager:RotateSecret', secretArn],
+      ['secretsmanager:BatchGetSecretValue', '*'],
+      ['secretsmanager:ListSecrets', '*'],
+      ['lambda:InvokeFunction', fnArn()],
+    ];
+    const actual = rolePermissions(template).map(({ action, resource }) => [action, resource]);
+    expect(actual).toHaveLength(expected.length);
+    expect(actual).toEqual(expect.arrayContaining(expected));
+  });
+
+  it('uses no AWS managed policy', () => {
+    template.hasResourceProperties('AWS::IAM::Role', {
+      ManagedPolicyArns: Match.absent(),
+      AssumeRolePolicyDocument: {
+        Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })],
+      },
+    });
+  });
+
+  it('grants self-invocation in a policy the function does not wait for, so there is no dependency cycle', () => {
+    const fn = Object.values(template.findResources('AWS::Lambda::Function'))[0] as { DependsOn: string[] };
+    const selfInvoke = Object.keys(
+      template.findResources('AWS::IAM::Policy', {
+        Properties: {
+          PolicyDocument: { Statement: [Match.objectLike({ Action: 'lambda:InvokeFunction' })] },
+        },
+      }),
+    );
+    expect(selfInvoke).toHaveLength(1);
+    expect(fn.DependsOn).not.toContain(selfInvoke[0]);
+  });
+
+  it('does not take the generic rotation grants aws-cdk-lib would add', () => {
+    const actions = rolePermissions(template).map((p) => p.action);
+    expect(actions).not.toContain('secretsmanager:GetRandomPassword');
+    expect(actions.filter((a) => a.startsWith('kms:'))).toEqual([]);
+  });
+});
+
+describe('alarms', () => {
+  const alarmWith = (metricName: string) =>
+    Object.values(
+      template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: metricName } }),
+    );
+
+  it('notifies the alarm topic on alarm and on recovery, with a runbook line in every description', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as {
+      Properties: { AlarmActions: unknown[]; OKActions: unknown[]; AlarmDescription: unknown };
+    }[];
+    expect(alarms).toHaveLength(5);
+    for (const alarm of alarms) {
+      expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
+      expect(alarm.Properties.OKActions).toEqual([{ Ref: topicId }]);
+      expect(JSON.stringify(alarm.Properties.AlarmDescription).length).toBeGreaterThan(150);
+    }
+  });
+
+  it('fires on any function error within five minutes', () => {
+    expect(alarmWith('Errors')).toHaveLength(1);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionId } }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+      AlarmDescription: Match.anyValue(),
+    });
+  });
+
+  it('fires when the dead-letter queue holds a message', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } }],
+      Statistic: 'Maximum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('fires when no sweep completed for two schedule periods, missing data counting as breaching', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'MomentoTokenRotator',
+      MetricName: 'SweepCompleted',
+      Dimensions: [{ Name: 'service', Value: 'momento-token-rotator' }],
+      Statistic: 'Sum',
+      Period: 3600,
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 2,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+    });
+  });
+
+  it('fires on any ChainAtRisk event', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'MomentoTokenRotator',
+      MetricName: 'ChainAtRisk',
+      Dimensions: [{ Name: 'service', Value: 'momento-token-rotator' }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it("fires when the secret's key has less than four schedule periods left", () => {
+    const [alarm] = alarmWith('SecondsUntilExpiry') as {
+      Properties: { Dimensions: { Name: string; Value: unknown }[] };
+    }[];
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'MomentoTokenRotator',
+      MetricName: 'SecondsUntilExpiry',
+      Statistic: 'Minimum',
+      Period: 3600,
+      Threshold: 14_400,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    // SecretName is the name as Secrets Manager reports it: parsed from the ARN, without the random suffix.
+    expect(alarm?.Properties.Dimensions.map((d) => d.Name)).toEqual(['SecretName', 'service']);
+    expect(JSON.stringify(alarm?.Properties.Dimensions[0]?.Value)).toContain(`"Ref":"${secretId}"`);
+    expect(alarm?.Properties.Dimensions[1]?.Value).toBe('momento-token-rotator');
+  });
+});
+
+describe('the alarm topic', () => {
+  it('is encrypted with a rotating customer managed key that CloudWatch may use', () => {
+    const keyId = only(template, 'AWS::KMS::Key').id;
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('refuses plain HTTP', () => {
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: topicId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('has no subscription unless an address is given', () => {
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+});
+
+describe('outputs', () => {
+  const joined = (value: unknown) =>
+    ((value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1] ?? [])
+      .map((part) => (typeof part === 'string' ? part : `<${JSON.stringify(part)}>`))
+      .join('');
+
+  it('names the function and the alarm topic', () => {
+    template.hasOutput('FunctionName', { Value: { Ref: functionId } });
+    template.hasOutput('AlarmTopicArn', { Value: { Ref: topicId } });
+  });
+
+  it('gives the exact command that stores the console JSON', () => {
+    const output = template.findOutputs('PutSecretValueCommand1').PutSecretValueCommand1;
+    expect(joined(output?.Value)).toBe(
+      'aws secretsmanager put-secret-value --region <{"Ref":"AWS::Region"}> --secret-id momento/api-key ' +
+        '--secret-string file://momento_token_info.json',
+    );
+  });
+
+  it('gives the exact command that forces a rotation and waits longer than the function can run', () => {
+    const output = template.findOutputs('ForceRotateCommand1').ForceRotateCommand1;
+    expect(joined(output?.Value)).toBe(
+      `aws lambda invoke --region <{"Ref":"AWS::Region"}> --function-name <{"Ref":"${functionId}"}> ` +
+        '--cli-binary-format raw-in-base64-out --cli-read-timeout 210 ' +
+        `--payload '{"action":"rotate","force":true,"secretId":"momento/api-key"}' out.json`,
+    );
+  });
+
+  it('gives the status command', () => {
+    const output = template.findOutputs('StatusCommand').StatusCommand;
+    expect(joined(output?.Value)).toContain(`--payload '{"action":"status"}'`);
+  });
+});
