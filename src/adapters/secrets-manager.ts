@@ -51,7 +51,7 @@ export class SecretsManagerStore implements SecretStore {
 
   async getVersion(
     secretId: string,
-    select: { versionId?: string; stage: string },
+    select: { versionId?: string; stage?: string },
   ): Promise<SecretVersion | undefined> {
     try {
       const out = await this.client.send(
@@ -121,6 +121,17 @@ export class SecretsManagerStore implements SecretStore {
         SecretId: secretId,
         VersionStage: AWSPENDING,
         RemoveFromVersionId: versionId,
+      }),
+    );
+  }
+
+  async labelPending(secretId: string, versionId: string, fromVersionId: string | undefined): Promise<void> {
+    await this.client.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: secretId,
+        VersionStage: AWSPENDING,
+        MoveToVersionId: versionId,
+        ...(fromVersionId === undefined ? {} : { RemoveFromVersionId: fromVersionId }),
       }),
     );
   }

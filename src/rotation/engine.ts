@@ -526,32 +526,75 @@ export class RotationEngine {
     current: SecretVersion,
     pendingVersionId: string,
   ): Promise<{ current: SecretVersion; healed: 'finished' | 'cleared' }> {
-    const { store, momento, telemetry } = this.#deps;
+    const { store, telemetry } = this.#deps;
     const where = { secretArn: meta.arn, versionId: pendingVersionId };
     const pending = await store.getVersion(meta.arn, { versionId: pendingVersionId, stage: AWSPENDING });
-    if (pending === undefined) {
-      await store.clearPending(meta.arn, pendingVersionId);
+    if (pending !== undefined) {
+      return { current: await this.#finishPending(meta, current, pending), healed: 'finished' };
+    }
+
+    await store.clearPending(meta.arn, pendingVersionId);
+    // The label cannot be removed on condition: a createSecret of this very rotation may have written its
+    // pair between the read above and the clear. Such a pair is the newest link of the chain, so look again.
+    const late = await store.getVersion(meta.arn, { versionId: pendingVersionId });
+    if (late === undefined) {
       telemetry.count('StuckRotationHealed');
       telemetry.warn('unfinished rotation with an empty pending version: AWSPENDING removed', where);
       return { current, healed: 'cleared' };
     }
-    const pendingPair = parseRotatable(pending.secretString, meta.name, pendingVersionId);
+    telemetry.warn(
+      'a rotation wrote its pair while the sweep cleared its pending version; finishing it',
+      where,
+    );
+    try {
+      return { current: await this.#finishPending(meta, current, late), healed: 'finished' };
+    } catch (error) {
+      await this.#relabelPending(meta, pendingVersionId);
+      throw error;
+    }
+  }
+
+  /** Finishes an unfinished rotation whose pending pair is newer and accepted by Momento; else throws. */
+  async #finishPending(
+    meta: SecretMetadata,
+    current: SecretVersion,
+    pending: SecretVersion,
+  ): Promise<SecretVersion> {
+    const { store, momento, telemetry } = this.#deps;
+    const pendingPair = parseRotatable(pending.secretString, meta.name, pending.versionId);
     const currentParsed = parseSecret(current.secretString, meta.name, current.versionId);
     if (currentParsed.kind === 'rotatable' && !isNewerPair(pendingPair, currentParsed)) {
       throw new RotationStateError(
-        `secret ${meta.arn}: unfinished rotation ${pendingVersionId} holds a pair no newer than AWSCURRENT; ` +
+        `secret ${meta.arn}: unfinished rotation ${pending.versionId} holds a pair no newer than AWSCURRENT; ` +
           'left in place for a person to check',
       );
     }
-    await this.#verifyKey(meta, pendingVersionId, pendingPair.apiKey, momento);
-    await store.promote(meta.arn, pendingVersionId, current.versionId);
+    await this.#verifyKey(meta, pending.versionId, pendingPair.apiKey, momento);
+    await store.promote(meta.arn, pending.versionId, current.versionId);
     telemetry.count('StuckRotationHealed');
     telemetry.count('RotationSucceeded');
     telemetry.warn('unfinished rotation with a newer, accepted pair: finished (AWSCURRENT moved)', {
-      ...where,
+      secretArn: meta.arn,
+      versionId: pending.versionId,
       previousVersionId: current.versionId,
     });
-    return { current: pending, healed: 'finished' };
+    return pending;
+  }
+
+  /** Puts AWSPENDING back on a version that holds a pair, so that the next sweep finds it again. */
+  async #relabelPending(meta: SecretMetadata, versionId: string): Promise<void> {
+    const { store, telemetry } = this.#deps;
+    try {
+      const holder = versionWith(await store.describe(meta.arn), AWSPENDING);
+      await store.labelPending(meta.arn, versionId, holder === versionId ? undefined : holder);
+    } catch (error) {
+      telemetry.count('ChainAtRisk');
+      telemetry.error(
+        'ChainAtRisk: the newest pair sits in a version without a staging label; restore it with ' +
+          'aws secretsmanager update-secret-version-stage --version-stage AWSPENDING --move-to-version-id <versionId>',
+        { secretArn: meta.arn, versionId, ...describeError(error) },
+      );
+    }
   }
 
   // ---------------------------------------------------------------- door 3: manual commands

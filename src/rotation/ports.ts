@@ -36,10 +36,13 @@ export interface BatchEntry {
 
 export interface SecretStore {
   describe(secretId: string): Promise<SecretMetadata>;
-  /** `undefined` only for ResourceNotFoundException (no such version / no value); every other error throws. */
+  /**
+   * GetSecretValue by version id and/or stage. `undefined` only for ResourceNotFoundException (no such
+   * version, or no value); every other error throws.
+   */
   getVersion(
     secretId: string,
-    select: { versionId?: string; stage: string },
+    select: { versionId?: string; stage?: string },
   ): Promise<SecretVersion | undefined>;
   /**
    * One PutSecretValue of a new AWSPENDING version under `versionId` (the ClientRequestToken). Throws
@@ -56,6 +59,8 @@ export interface SecretStore {
   promote(secretId: string, toVersionId: string, fromVersionId: string): Promise<void>;
   /** UpdateSecretVersionStage(AWSPENDING, RemoveFromVersionId). */
   clearPending(secretId: string, versionId: string): Promise<void>;
+  /** UpdateSecretVersionStage(AWSPENDING, MoveToVersionId, RemoveFromVersionId when another version has it). */
+  labelPending(secretId: string, versionId: string, fromVersionId: string | undefined): Promise<void>;
   /** RotateSecret: Secrets Manager then runs the four steps. Returns the new version id. */
   startRotation(secretId: string): Promise<string>;
   /** AWSCURRENT values of many secrets, in as few calls as the service allows. One entry per id. */

@@ -123,6 +123,51 @@ describe('healing stuck rotations', () => {
     expect(rotationsStarted()).toEqual([secret.arn]);
   });
 
+  it('finishes the pair a racing createSecret wrote while the sweep was clearing its empty pending version', async () => {
+    const secret = h.addManagedSecret('raced', { lifetime: 30 * DAY, ageSeconds: 20 * DAY });
+    const pendingId = h.model.addPendingStub(secret.arn);
+    const newer = await h.momento.refresh(secret.pair, 1000);
+    // The sweep read the version empty; createSecret's PutSecretValue lands just before the sweep's clear.
+    h.model.sm
+      .on(UpdateSecretVersionStageCommand, { VersionStage: 'AWSPENDING', RemoveFromVersionId: pendingId })
+      .callsFakeOnce(() => {
+        const version = h.model.find(secret.arn).versions.get(pendingId);
+        if (version) {
+          version.value = consoleJson(newer);
+          version.stages = [];
+        }
+        return {};
+      });
+
+    const summary = await h.invoke(h.scheduledEvent());
+
+    expect(h.model.stagesOf(secret.arn)[pendingId]).toEqual(['AWSCURRENT']);
+    expect(summary).toMatchObject({ healed: 1, secrets: [{ healed: 'finished', versionId: pendingId }] });
+    expect(h.momento.isLive(newer.refreshToken)).toBe(true);
+  });
+
+  it('puts AWSPENDING back on a raced pair it cannot finish yet, so that the next sweep finds it', async () => {
+    const secret = h.addManagedSecret('raced-unverified', { lifetime: 30 * DAY, ageSeconds: 20 * DAY });
+    const pendingId = h.model.addPendingStub(secret.arn);
+    const newer = await h.momento.refresh(secret.pair, 1000);
+    h.model.sm
+      .on(UpdateSecretVersionStageCommand, { VersionStage: 'AWSPENDING', RemoveFromVersionId: pendingId })
+      .callsFakeOnce(() => {
+        const version = h.model.find(secret.arn).versions.get(pendingId);
+        if (version) {
+          version.value = consoleJson(newer);
+          version.stages = [];
+        }
+        return {};
+      });
+    h.momento.failures.verify.push('unavailable');
+
+    await expect(h.invoke(h.scheduledEvent())).rejects.toThrow(/raced-unverified/);
+
+    expect(h.model.stagesOf(secret.arn)[pendingId]).toEqual(['AWSPENDING']);
+    expect(h.model.stagesOf(secret.arn)[secret.versionId]).toEqual(['AWSCURRENT']);
+  });
+
   it('leaves a pending pair that is not newer in place, reports it and fails the run naming the secret', async () => {
     const secret = h.addManagedSecret('stuck-old', { lifetime: 30 * DAY, ageSeconds: 20 * DAY });
     const older = h.momento.mint(30 * DAY, h.nowMs - 25 * DAY * 1000);
