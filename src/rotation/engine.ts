@@ -285,32 +285,12 @@ export class RotationEngine {
     currentValidUntil: number,
   ): Promise<void> {
     const { store, telemetry } = this.#deps;
-    const budgetMs = Math.max(0, invocation.getRemainingTimeInMillis() - this.#timing.safetyMarginMs);
-    const signal = AbortSignal.timeout(budgetMs);
-    let attempts = 0;
     try {
-      await pRetry(
-        async () => {
-          attempts += 1;
-          await store.putPending(meta.arn, token, secretString, rotationToken, signal);
-        },
-        {
-          retries: 1_000,
-          factor: 2,
-          minTimeout: this.#timing.writeRetryMinMs,
-          maxTimeout: 2_000,
-          randomize: true,
-          maxRetryTime: budgetMs,
-          signal,
-          shouldRetry: ({ error }) => !(error instanceof PendingVersionConflictError),
-          onFailedAttempt: ({ error, attemptNumber }) =>
-            telemetry.warn('writing the pending version failed; retrying with the same token', {
-              secretArn: meta.arn,
-              versionId: token,
-              attempt: attemptNumber,
-              ...describeError(error),
-            }),
-        },
+      await this.#untilItSticks(
+        invocation,
+        'writing the pending version',
+        { secretArn: meta.arn, versionId: token },
+        (signal) => store.putPending(meta.arn, token, secretString, rotationToken, signal),
       );
     } catch (error) {
       telemetry.count('ChainAtRisk');
@@ -321,17 +301,45 @@ export class RotationEngine {
         {
           secretArn: meta.arn,
           versionId: token,
-          attempts,
           currentKeyValidUntil: new Date(currentValidUntil * 1000).toISOString(),
           ...describeError(error),
         },
       );
       throw new PendingWriteFailedError(
-        `secret ${meta.arn} version ${token}: the new pair could not be written as AWSPENDING after ` +
-          `${attempts} attempt(s)`,
+        `secret ${meta.arn} version ${token}: the new pair could not be written as AWSPENDING in the time left`,
         { cause: error },
       );
     }
+  }
+
+  /**
+   * Repeats one Secrets Manager call, with backoff, until it succeeds or the invocation's time runs out. For the
+   * calls a refresh chain depends on: the write of a new pair and the checks that keep it labelled.
+   */
+  async #untilItSticks<T>(
+    invocation: Invocation,
+    what: string,
+    where: Record<string, string>,
+    call: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    const budgetMs = Math.max(0, invocation.getRemainingTimeInMillis() - this.#timing.safetyMarginMs);
+    const signal = AbortSignal.timeout(budgetMs);
+    return pRetry(() => call(signal), {
+      retries: 1_000,
+      factor: 2,
+      minTimeout: this.#timing.writeRetryMinMs,
+      maxTimeout: 2_000,
+      randomize: true,
+      maxRetryTime: budgetMs,
+      signal,
+      shouldRetry: ({ error }) => !(error instanceof PendingVersionConflictError),
+      onFailedAttempt: ({ error, attemptNumber }) =>
+        this.#deps.telemetry.warn(`${what} failed; retrying`, {
+          ...where,
+          attempt: attemptNumber,
+          ...describeError(error),
+        }),
+    });
   }
 
   async #testSecret(meta: SecretMetadata, token: string): Promise<void> {
@@ -472,7 +480,7 @@ export class RotationEngine {
     let healed: SecretReport['healed'];
     const pendingVersionId = unfinishedPendingVersion(meta);
     if (pendingVersionId !== undefined) {
-      const outcome = await this.#heal(meta, current, pendingVersionId);
+      const outcome = await this.#heal(meta, current, pendingVersionId, mode.invocation);
       state = outcome.current;
       healed = outcome.healed;
     }
@@ -525,6 +533,7 @@ export class RotationEngine {
     meta: SecretMetadata,
     current: SecretVersion,
     pendingVersionId: string,
+    invocation: Invocation,
   ): Promise<{ current: SecretVersion; healed: 'finished' | 'cleared' }> {
     const { store, telemetry } = this.#deps;
     const where = { secretArn: meta.arn, versionId: pendingVersionId };
@@ -533,11 +542,19 @@ export class RotationEngine {
       return { current: await this.#finishPending(meta, current, pending), healed: 'finished' };
     }
 
-    await store.clearPending(meta.arn, pendingVersionId);
-    // The label cannot be removed on condition: a createSecret of this very rotation may have written its
-    // pair between the read above and the clear. Such a pair is the newest link of the chain, so look again.
-    const late = await store.getVersion(meta.arn, { versionId: pendingVersionId });
+    // The label cannot be removed on condition: a createSecret of this very rotation may write its pair
+    // between the read above and the clear, and a failed clear may still have happened. So whatever the
+    // clear answered, look at the version again until Secrets Manager answers: a pair found there is the
+    // newest link of the chain and must keep a label.
+    const cleared = await store.clearPending(meta.arn, pendingVersionId).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    const late = await this.#untilItSticks(invocation, 'reading the cleared pending version', where, () =>
+      store.getVersion(meta.arn, { versionId: pendingVersionId }),
+    );
     if (late === undefined) {
+      if (cleared !== undefined) throw cleared;
       telemetry.count('StuckRotationHealed');
       telemetry.warn('unfinished rotation with an empty pending version: AWSPENDING removed', where);
       return { current, healed: 'cleared' };
@@ -549,7 +566,7 @@ export class RotationEngine {
     try {
       return { current: await this.#finishPending(meta, current, late), healed: 'finished' };
     } catch (error) {
-      await this.#relabelPending(meta, pendingVersionId);
+      await this.#relabelPending(meta, pendingVersionId, invocation);
       throw error;
     }
   }
@@ -582,11 +599,20 @@ export class RotationEngine {
   }
 
   /** Puts AWSPENDING back on a version that holds a pair, so that the next sweep finds it again. */
-  async #relabelPending(meta: SecretMetadata, versionId: string): Promise<void> {
+  async #relabelPending(meta: SecretMetadata, versionId: string, invocation: Invocation): Promise<void> {
     const { store, telemetry } = this.#deps;
     try {
-      const holder = versionWith(await store.describe(meta.arn), AWSPENDING);
-      await store.labelPending(meta.arn, versionId, holder === versionId ? undefined : holder);
+      await this.#untilItSticks(
+        invocation,
+        'labelling the pending pair',
+        { secretArn: meta.arn, versionId },
+        async () => {
+          const stages = (await store.describe(meta.arn)).versions;
+          if (stages[versionId]?.includes(AWSPENDING)) return;
+          const holder = versionWith({ ...meta, versions: stages }, AWSPENDING);
+          await store.labelPending(meta.arn, versionId, holder);
+        },
+      );
     } catch (error) {
       telemetry.count('ChainAtRisk');
       telemetry.error(

@@ -3,6 +3,7 @@ import {
   BatchGetSecretValueCommand,
   DescribeSecretCommand,
   GetSecretValueCommand,
+  type GetSecretValueCommandInput,
   ListSecretsCommand,
   PutSecretValueCommand,
   type PutSecretValueCommandInput,
@@ -111,26 +112,29 @@ export class SecretsManagerModel {
         VersionIdsToStages: this.stagesOf(s.arn),
       };
     });
-    sm.on(GetSecretValueCommand).callsFake((input) => {
-      const s = this.find(input.SecretId);
-      const entry = input.VersionId
-        ? ([input.VersionId, s.versions.get(input.VersionId)] as const)
-        : this.versionWith(s.arn, input.VersionStage ?? 'AWSCURRENT');
-      const [versionId, version] = entry ?? [];
-      if (!versionId || !version || version.value === undefined) throw notFound('version not found');
-      if (input.VersionStage && !version.stages.includes(input.VersionStage))
-        throw notFound('stage not on version');
-      return {
-        ARN: s.arn,
-        Name: s.name,
-        VersionId: versionId,
-        SecretString: version.value,
-        VersionStages: version.stages,
-        CreatedDate: new Date(version.createdDate),
-      };
-    });
+    sm.on(GetSecretValueCommand).callsFake(this.getSecretValue);
     sm.on(PutSecretValueCommand).callsFake(this.putSecretValue);
   }
+
+  /** The model's GetSecretValue, for tests that chain injected failures before it. */
+  readonly getSecretValue = (input: GetSecretValueCommandInput) => {
+    const s = this.find(input.SecretId as string);
+    const entry = input.VersionId
+      ? ([input.VersionId, s.versions.get(input.VersionId)] as const)
+      : this.versionWith(s.arn, input.VersionStage ?? 'AWSCURRENT');
+    const [versionId, version] = entry ?? [];
+    if (!versionId || !version || version.value === undefined) throw notFound('version not found');
+    if (input.VersionStage && !version.stages.includes(input.VersionStage))
+      throw notFound('stage not on version');
+    return {
+      ARN: s.arn,
+      Name: s.name,
+      VersionId: versionId,
+      SecretString: version.value,
+      VersionStages: version.stages,
+      CreatedDate: new Date(version.createdDate),
+    };
+  };
 
   /** The model's PutSecretValue, for tests that chain injected failures before it. */
   readonly putSecretValue = (input: PutSecretValueCommandInput) => {

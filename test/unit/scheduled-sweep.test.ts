@@ -146,6 +146,31 @@ describe('healing stuck rotations', () => {
     expect(h.momento.isLive(newer.refreshToken)).toBe(true);
   });
 
+  it('still finds the raced pair when the clear took effect but its answer was an error', async () => {
+    const secret = h.addManagedSecret('raced-500', { lifetime: 30 * DAY, ageSeconds: 20 * DAY });
+    const pendingId = h.model.addPendingStub(secret.arn);
+    const newer = await h.momento.refresh(secret.pair, 1000);
+    h.model.sm
+      .on(UpdateSecretVersionStageCommand, { VersionStage: 'AWSPENDING', RemoveFromVersionId: pendingId })
+      .callsFakeOnce(() => {
+        const version = h.model.find(secret.arn).versions.get(pendingId);
+        if (version) {
+          version.value = consoleJson(newer);
+          version.stages = [];
+        }
+        throw new Error('InternalServiceError after the change was made');
+      });
+    h.model.sm
+      .on(GetSecretValueCommand, { SecretId: secret.arn, VersionId: pendingId, VersionStage: undefined })
+      .rejectsOnce(new Error('ThrottlingException'))
+      .callsFake(h.model.getSecretValue);
+
+    const summary = await h.invoke(h.scheduledEvent());
+
+    expect(h.model.stagesOf(secret.arn)[pendingId]).toEqual(['AWSCURRENT']);
+    expect(summary).toMatchObject({ healed: 1, secrets: [{ healed: 'finished' }] });
+  });
+
   it('puts AWSPENDING back on a raced pair it cannot finish yet, so that the next sweep finds it', async () => {
     const secret = h.addManagedSecret('raced-unverified', { lifetime: 30 * DAY, ageSeconds: 20 * DAY });
     const pendingId = h.model.addPendingStub(secret.arn);
