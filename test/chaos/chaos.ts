@@ -1,0 +1,444 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import {
+  RotateSecretCommand,
+  SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { status } from '@grpc/grpc-js';
+import { ConfiguredRetryStrategy } from '@smithy/core/retry';
+import { uniformInt } from 'pure-rand/distribution/uniformInt';
+import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+import { SdkMomentoAuth } from '../../src/adapters/momento';
+import { createHandler, METRICS_NAMESPACE, SERVICE_NAME } from '../../src/app';
+import type { Timing } from '../../src/rotation/engine';
+import type { MomentoAuth } from '../../src/rotation/ports';
+import type { RotationEvent } from '../emulators/secrets-manager';
+import { LocalAws, REGION, type SeededSecret } from '../support/local-aws';
+import { LogTap } from './log-tap';
+
+/**
+ * A seeded chaos run over the real product: the engine built by `createHandler` with the real Secrets Manager
+ * client and the real Momento SDK, over sockets to both emulators, on a simulated clock. Every attempt draws
+ * faults for every external call, sometimes an invocation deadline that cuts steps short, moves the clock
+ * (up to one schedule period), fires the hourly sweep when an hour has passed, and adds one door or several
+ * at once. After every attempt the checks run; a clean sweep every tenth
+ * attempt checks that no pending version survives it.
+ *
+ * What is random comes from the seed (the fault plan, the doors, the clock); how concurrent invocations
+ * interleave on the sockets is not, so a rerun with the same seed replays the same plan, not the same trace.
+ */
+export interface ChaosOptions {
+  readonly seed: number;
+  /** Stop once Secrets Manager has run this many rotations (each a rotation attempt, finished or failed). */
+  readonly rotations: number;
+  readonly secrets?: number;
+  /** Progress lines (every few hundred rotations). */
+  readonly progress?: (line: string) => void;
+}
+
+export interface ChaosSummary {
+  readonly seed: number;
+  readonly attempts: number;
+  readonly rotationAttempts: number;
+  readonly rotationsCompleted: number;
+  readonly rotationsFailed: number;
+  readonly faultsInjected: Record<string, number>;
+  readonly heals: number;
+  readonly chainsLost: { readonly explained: number; readonly unexplained: number };
+  readonly chainAtRiskReports: number;
+  /** Refresh calls refused after an earlier success under the same token (overlapping invocations). */
+  readonly refusedRepeatRefreshes: number;
+  readonly violations: readonly string[];
+  readonly seconds: number;
+}
+
+const HOUR_MS = 3_600_000;
+const LIFETIME_SECONDS = 12 * 3600;
+/** Scaled-down engine deadlines: the same proportions as production, so that cut-short steps are common. */
+const TIMING: Partial<Timing> = {
+  refreshTimeoutMs: 300,
+  verifyTimeoutMs: 300,
+  writeReserveMs: 400,
+  safetyMarginMs: 40,
+  pollIntervalMs: 5,
+  writeRetryMinMs: 2,
+};
+const FULL_DEADLINE_MS = 5_000;
+const MANUAL_DEADLINE_MS = 700;
+const SM_OPERATIONS = [
+  'DescribeSecret',
+  'GetSecretValue',
+  'PutSecretValue',
+  'UpdateSecretVersionStage',
+  'BatchGetSecretValue',
+  'ListSecrets',
+  'RotateSecret',
+] as const;
+
+class Dice {
+  #rng;
+  constructor(seed: number) {
+    this.#rng = xoroshiro128plus(seed);
+  }
+  int(min: number, max: number): number {
+    return uniformInt(this.#rng, min, max);
+  }
+  chance(p: number): boolean {
+    return this.int(0, 9_999) < p * 10_000;
+  }
+  pick<T>(items: readonly T[]): T {
+    return items[this.int(0, items.length - 1)] as T;
+  }
+}
+
+export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
+  const started = performance.now();
+  const dice = new Dice(opts.seed);
+  let now = Date.UTC(2026, 10, 23, 12);
+  const clock = () => now;
+  const aws = await LocalAws.start({
+    clock,
+    secretsManager: {
+      rotationRetry: { maxAttempts: 3, baseDelayMs: 2, maxDelayMs: 10 },
+      invocationTimeoutMs: 60_000,
+    },
+  });
+  const tap = new LogTap();
+  tap.install();
+  const faults: Record<string, number> = {};
+  const count = (kind: string) => {
+    faults[kind] = (faults[kind] ?? 0) + 1;
+  };
+  const violations: string[] = [];
+  const chainsLost = { explained: 0, unexplained: 0 };
+  let refusedRepeats = 0;
+
+  try {
+    const secrets: SeededSecret[] = Array.from({ length: opts.secrets ?? 16 }, (_, i) =>
+      aws.seed(`chaos/key-${String(i).padStart(2, '0')}`, LIFETIME_SECONDS),
+    );
+
+    // Which ClientRequestToken each refresh call is made for, to prove no token ever refreshes twice.
+    const invocationToken = new AsyncLocalStorage<string>();
+    const refreshesByToken = new Map<
+      string,
+      { sent: Set<string>; succeeded: number; callsAfterSuccess: number }
+    >();
+    const sdkMomento = new SdkMomentoAuth(aws.momento.endpoint);
+    const momento: MomentoAuth = {
+      async refresh(current, timeoutMs) {
+        const token = invocationToken.getStore() ?? 'outside-a-rotation-step';
+        const entry = refreshesByToken.get(token) ?? { sent: new Set(), succeeded: 0, callsAfterSuccess: 0 };
+        refreshesByToken.set(token, entry);
+        entry.sent.add(current.refreshToken);
+        if (entry.succeeded > 0) entry.callsAfterSuccess += 1;
+        const pair = await sdkMomento.refresh(current, timeoutMs);
+        entry.succeeded += 1;
+        return pair;
+      },
+      verifyKey: (apiKey, timeoutMs) => sdkMomento.verifyKey(apiKey, timeoutMs),
+    };
+    // The production client, with the SDK's retries kept but their pauses scaled down like the deadlines.
+    const client = new SecretsManagerClient({
+      endpoint: aws.sm.endpoint,
+      region: REGION,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      retryStrategy: new ConfiguredRetryStrategy(3, (attempt) => 2 + attempt * 4),
+      requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 },
+    });
+    const handler = createHandler({
+      config: {
+        secretIds: secrets.map((s) => s.name),
+        rotateAtRemainingFraction: 0.5,
+        rotateWithinSeconds: 2 * 3600,
+        momentoEndpointOverride: aws.momento.endpoint,
+      },
+      secretsManager: client,
+      momento,
+      logger: new Logger({ serviceName: SERVICE_NAME }),
+      metrics: new Metrics({ serviceName: SERVICE_NAME, namespace: METRICS_NAMESPACE }),
+      clock,
+      timing: TIMING,
+    });
+
+    // A Lambda invocation: the runtime gives up at the deadline; the handler's promise keeps running in the
+    // background (like a frozen container that thaws later), and is awaited before the checks.
+    let stepDeadlineMs = FULL_DEADLINE_MS;
+    const abandoned = new Set<Promise<unknown>>();
+    const invoke = (event: unknown, deadlineMs: number, token?: string) => {
+      const t0 = performance.now();
+      const context = { getRemainingTimeInMillis: () => Math.round(deadlineMs - (performance.now() - t0)) };
+      const run =
+        token === undefined
+          ? handler(event, context)
+          : invocationToken.run(token, () => handler(event, context));
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          count('deadline cut');
+          abandoned.add(run.catch(() => undefined));
+          reject(new Error('Task timed out'));
+        }, deadlineMs);
+      });
+      return Promise.race([run, timeout]).finally(() => clearTimeout(timer));
+    };
+    aws.setRotationFunction((event: RotationEvent) =>
+      invoke(event, stepDeadlineMs, event.ClientRequestToken),
+    );
+
+    const sweep = (deadline = FULL_DEADLINE_MS) =>
+      invoke({ source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} }, deadline);
+    const forced = (secret: SeededSecret) =>
+      invoke({ action: 'rotate', force: true, secretId: secret.name }, MANUAL_DEADLINE_MS);
+    const rotateNow = (secret: SeededSecret) =>
+      client.send(new RotateSecretCommand({ SecretId: secret.arn }));
+
+    const settle = async () => {
+      do {
+        await aws.sm.whenRotationsIdle({ includeAbandoned: true });
+        const pending = [...abandoned];
+        abandoned.clear();
+        await Promise.all(pending);
+      } while (abandoned.size > 0 || aws.sm.activeRotations > 0);
+    };
+
+    const armFaults = () => {
+      if (dice.chance(0.12)) {
+        aws.momento.faults.failNext('RefreshApiToken', 1, dice.pick([status.UNAVAILABLE, status.INTERNAL]));
+        count('momento refresh error');
+      }
+      if (dice.chance(0.03)) {
+        aws.momento.faults.hangNext('RefreshApiToken', 1);
+        count('momento refresh hang');
+      }
+      if (dice.chance(0.015)) {
+        aws.momento.faults.commitThenDropNext('RefreshApiToken', 1);
+        count('momento refresh commit-then-drop');
+      }
+      if (dice.chance(0.1)) {
+        aws.momento.faults.failNext(
+          'ListCaches',
+          dice.int(1, 2),
+          dice.pick([status.UNAVAILABLE, status.UNAUTHENTICATED]),
+        );
+        count('momento verify error');
+      }
+      if (dice.chance(0.05)) {
+        aws.momento.faults.latency(dice.pick(['RefreshApiToken', 'ListCaches'] as const), dice.int(5, 60));
+        count('momento latency');
+      }
+      for (let i = dice.int(0, 3); i > 0; i -= 1) {
+        const op = dice.pick(SM_OPERATIONS);
+        const kind = dice.pick(['throttle', 'serverError', 'commitThenDrop', 'latency'] as const);
+        if (kind === 'throttle') aws.sm.faults.throttleNext(op, dice.int(1, 2));
+        else if (kind === 'serverError') aws.sm.faults.serverErrorNext(op, dice.int(1, 2));
+        else if (kind === 'commitThenDrop')
+          aws.sm.faults.commitThenDropNext(op, 1, dice.pick(['reset', 'status500']));
+        else aws.sm.faults.latency(op, dice.int(5, 80), dice.int(1, 3));
+        count(`secrets manager ${kind}`);
+      }
+      stepDeadlineMs = FULL_DEADLINE_MS;
+      if (dice.chance(0.1)) {
+        stepDeadlineMs = dice.int(100, 1_200);
+        count('short invocation deadline');
+      }
+    };
+
+    const clearFaults = () => {
+      aws.momento.faults.clear();
+      aws.momento.faults.releaseHung();
+      aws.sm.faults.clear();
+      stepDeadlineMs = FULL_DEADLINE_MS;
+    };
+
+    const storedRefreshTokens = (secret: SeededSecret) =>
+      aws.sm
+        .inspect(secret.arn)
+        .versions.filter((v) => v.stages.includes('AWSCURRENT') || v.stages.includes('AWSPENDING'))
+        .map((v) => (v.secretString ? (JSON.parse(v.secretString).refreshToken as string) : undefined));
+
+    /** A person re-initialises a lost secret: a new key from the console, the stuck rotation cleared. */
+    const reinitialise = async (index: number) => {
+      const secret = secrets[index] as SeededSecret;
+      const pair = aws.momento.mintKeyPair({ lifetimeSeconds: LIFETIME_SECONDS });
+      for (const v of aws.sm.inspect(secret.arn).versions) {
+        if (v.stages.includes('AWSPENDING') && !v.stages.includes('AWSCURRENT')) {
+          await client.send(
+            new UpdateSecretVersionStageCommand({
+              SecretId: secret.arn,
+              VersionStage: 'AWSPENDING',
+              RemoveFromVersionId: v.versionId,
+            }),
+          );
+        }
+      }
+      aws.sm.putSecretValue(secret.arn, JSON.stringify(pair));
+      secrets[index] = { ...secret, chain: aws.momento.chainOf(pair.apiKey) };
+    };
+
+    const fingerprint = (value: string | undefined) =>
+      value === undefined ? '-' : createHash('sha256').update(value).digest('hex').slice(0, 8);
+    /** The secret's state for a violation report: version ids, labels, token fingerprints; never values. */
+    const diagnose = (secret: SeededSecret, since: number) => {
+      const iso = (ms: number) => new Date(ms).toISOString().slice(5, 16);
+      const live = aws.momento.liveRefreshToken(secret.chain);
+      const labelled = aws.sm
+        .inspect(secret.arn)
+        .versions.filter((v) => v.stages.length > 0)
+        .map((v) => {
+          const token = v.secretString ? (JSON.parse(v.secretString).refreshToken as string) : undefined;
+          return `${v.versionId.slice(0, 8)}[${v.stages.join(',')}] rt=${fingerprint(token)}${token === live ? ' (live)' : ''}`;
+        });
+      const rotations = aws.sm.rotationLog
+        .filter((r) => r.secretArn === secret.arn)
+        .slice(-3)
+        .map(
+          (r) =>
+            `${iso(r.finishedAt)} ${r.versionId.slice(0, 8)} ${r.outcome}${r.failedStep ? ` at ${r.failedStep}: ${r.error}` : ''} (${r.attempts} attempts)`,
+        );
+      const validUntil = Number(aws.value(secret.arn).validUntil) * 1000;
+      return (
+        `now ${iso(now)}, attempt began ${iso(since)}, AWSCURRENT valid until ${iso(validUntil)}; ` +
+        `live rt=${fingerprint(live)}; labelled versions: ${labelled.join(' ')}; last rotations: ${rotations.join(' | ') || 'none'}`
+      );
+    };
+
+    const check = async (
+      attempt: number,
+      dropsBefore: number,
+      reportsBefore: Map<string, number>,
+      attemptStartedAt: number,
+    ) => {
+      const nowSeconds = Math.floor(now / 1000);
+      let lostThisAttempt = 0;
+      for (const [index, secret] of secrets.entries()) {
+        const current = aws.value(secret.arn);
+        const apiKey = current.apiKey as string;
+        if (Number(current.validUntil) > nowSeconds && !aws.momento.isKeyLive(apiKey)) {
+          violations.push(
+            `attempt ${attempt}: ${secret.name}: AWSCURRENT holds a key Momento refuses before its expiry`,
+          );
+        }
+        const live = aws.momento.liveRefreshToken(secret.chain);
+        if (live !== undefined && storedRefreshTokens(secret).includes(live)) continue;
+        lostThisAttempt += 1;
+        const reported = tap.reportsFor(secret.arn) > (reportsBefore.get(secret.arn) ?? 0);
+        const dropped = aws.momento.stats.committedThenDropped - dropsBefore >= lostThisAttempt;
+        if (dropped && reported) chainsLost.explained += 1;
+        else {
+          chainsLost.unexplained += 1;
+          violations.push(
+            `attempt ${attempt}: ${secret.name}: chain lost (${dropped ? 'after a lost refresh answer' : 'without a lost refresh answer'}, ${reported ? 'reported' : 'NOT reported'}); ${diagnose(secret, attemptStartedAt)}`,
+          );
+        }
+        await reinitialise(index);
+      }
+      // A token may see a second refresh call, refused by Momento, when a cut-short invocation still runs while
+      // Secrets Manager retries the step; it must never get two pairs, nor refresh two different pairs.
+      for (const [token, entry] of refreshesByToken) {
+        if (entry.succeeded > 1 || entry.sent.size > 1) {
+          violations.push(
+            `attempt ${attempt}: ClientRequestToken ${token} caused ${entry.succeeded} refreshes of ${entry.sent.size} pair(s)`,
+          );
+        }
+        refusedRepeats += entry.callsAfterSuccess;
+        entry.callsAfterSuccess = 0;
+      }
+    };
+
+    const checkNoPendingSurvives = (attempt: number) => {
+      for (const secret of secrets) {
+        const stuck = aws.sm
+          .inspect(secret.arn)
+          .versions.find((v) => v.stages.includes('AWSPENDING') && !v.stages.includes('AWSCURRENT'));
+        if (stuck)
+          violations.push(
+            `attempt ${attempt}: ${secret.name}: pending version ${stuck.versionId} survived a sweep`,
+          );
+      }
+    };
+
+    let attempt = 0;
+    let nextProgress = 500;
+    while (aws.sm.rotationLog.length < opts.rotations && violations.length === 0) {
+      attempt += 1;
+      const before = now;
+      now += dice.int(0, 60) * 60_000;
+      // EventBridge fires every hour whatever else happens; the random doors come on top of it.
+      const scheduled = Math.floor(now / HOUR_MS) > Math.floor(before / HOUR_MS);
+      const attemptStartedAt = now;
+      const dropsBefore = aws.momento.stats.committedThenDropped;
+      const reportsBefore = new Map(tap.chainAtRiskBySecret);
+      armFaults();
+      // Sweeps rotate every due secret at once; the other doors aim at one or two secrets, sometimes all
+      // three doors together on the same secret.
+      const door = dice.int(0, 9);
+      const target = dice.pick(secrets);
+      const calls: Promise<unknown>[] = [];
+      if (door <= 4 || scheduled) calls.push(sweep());
+      if (door === 5) calls.push(forced(target), forced(dice.pick(secrets)));
+      else if (door === 6) calls.push(rotateNow(target), rotateNow(dice.pick(secrets)));
+      else if (door >= 7) calls.push(forced(target), rotateNow(door === 7 ? target : dice.pick(secrets)));
+      await Promise.allSettled(calls);
+      await settle();
+      clearFaults();
+      await check(attempt, dropsBefore, reportsBefore, attemptStartedAt);
+
+      if (attempt % 10 === 0) {
+        now += HOUR_MS;
+        await Promise.allSettled([sweep()]);
+        await settle();
+        checkNoPendingSurvives(attempt);
+        await check(attempt, aws.momento.stats.committedThenDropped, new Map(tap.chainAtRiskBySecret), now);
+      }
+      if (aws.sm.rotationLog.length >= nextProgress) {
+        opts.progress?.(`  ${aws.sm.rotationLog.length} rotations, ${attempt} attempts`);
+        nextProgress += 500;
+      }
+    }
+
+    for (const [kind, n] of Object.entries(aws.momento.stats.faultsByKind))
+      faults[`momento ${kind} (injected)`] = n;
+    client.destroy();
+    return {
+      seed: opts.seed,
+      attempts: attempt,
+      rotationAttempts: aws.sm.rotationLog.length,
+      rotationsCompleted: aws.sm.rotationLog.filter((r) => r.outcome === 'succeeded').length,
+      rotationsFailed: aws.sm.rotationLog.filter((r) => r.outcome === 'failed').length,
+      faultsInjected: faults,
+      heals: tap.metric('StuckRotationHealed'),
+      chainsLost,
+      chainAtRiskReports: tap.metric('ChainAtRisk'),
+      refusedRepeatRefreshes: refusedRepeats,
+      violations,
+      seconds: Math.round((performance.now() - started) / 100) / 10,
+    };
+  } finally {
+    tap.uninstall();
+    await aws.stop();
+  }
+}
+
+export function formatSummary(summary: ChaosSummary): string {
+  const faults = Object.entries(summary.faultsInjected)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([kind, n]) => `    ${kind}: ${n}`)
+    .join('\n');
+  return [
+    `chaos run — seed ${summary.seed} (rerun with CHAOS_SEED=${summary.seed})`,
+    `  attempts: ${summary.attempts}`,
+    `  rotation attempts: ${summary.rotationAttempts} (completed ${summary.rotationsCompleted}, failed ${summary.rotationsFailed})`,
+    `  heals: ${summary.heals}`,
+    `  chains lost: ${summary.chainsLost.explained + summary.chainsLost.unexplained} (explained ${summary.chainsLost.explained}, unexplained ${summary.chainsLost.unexplained})`,
+    `  ChainAtRisk reports: ${summary.chainAtRiskReports}`,
+    `  refresh calls refused after an earlier success under the same token: ${summary.refusedRepeatRefreshes}`,
+    '  faults injected:',
+    faults,
+    `  violations: ${summary.violations.length}${summary.violations.length ? `\n    ${summary.violations.slice(0, 20).join('\n    ')}` : ''}`,
+    `  time: ${summary.seconds} s`,
+  ].join('\n');
+}

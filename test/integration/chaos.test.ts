@@ -1,0 +1,21 @@
+import { expect, it } from 'vitest';
+import { formatSummary, runChaos } from '../chaos/chaos';
+
+/**
+ * At least 2,000 rotation attempts under faults at every external call, cut-short invocations, concurrent
+ * doors and simulated time. The seed is printed; CHAOS_SEED=<n> replays the same fault plan. Long runs:
+ * `npm run chaos -- --rotations 20000`.
+ */
+it('keeps every refresh chain through 2,000 rotation attempts under chaos', async () => {
+  const seed = process.env.CHAOS_SEED ? Number(process.env.CHAOS_SEED) : Math.floor(Math.random() * 2 ** 31);
+  console.info(`chaos seed ${seed} (rerun with CHAOS_SEED=${seed})`);
+
+  const summary = await runChaos({ seed, rotations: 2_000 });
+
+  console.info(formatSummary(summary));
+  expect(summary.violations).toEqual([]);
+  expect(summary.chainsLost.unexplained).toBe(0);
+  expect(summary.rotationAttempts).toBeGreaterThanOrEqual(2_000);
+  expect(summary.rotationsCompleted).toBeGreaterThan(summary.rotationAttempts / 2);
+  expect(Object.values(summary.faultsInjected).reduce((a, b) => a + b, 0)).toBeGreaterThan(500);
+}, 240_000);
