@@ -34,8 +34,11 @@ export class PowertoolsTelemetry implements Telemetry {
     single.addMetric('SecondsUntilExpiry', MetricUnit.Seconds, seconds);
   }
 
-  /** Writes the buffered counts; called once at the end of every invocation, failed or not. */
+  /**
+   * Writes the buffered counts; called once at the end of every invocation, failed or not. Most steps count
+   * nothing, and publishing an empty buffer only prints a plain-text warning into the JSON log stream.
+   */
   flush(): void {
-    this.metrics.publishStoredMetrics();
+    if (this.metrics.hasStoredMetrics()) this.metrics.publishStoredMetrics();
   }
 }

@@ -93,6 +93,16 @@ describe('rotation without force', () => {
   });
 });
 
+describe('the log stream', () => {
+  it('stays JSON: an invocation that counts nothing writes no plain-text metrics warning', async () => {
+    h.addManagedSecret('a', { lifetime: 30 * DAY, ageSeconds: DAY });
+
+    await h.invoke({ action: 'status' });
+
+    expect(capturedOutput()).not.toContain('No application metrics to publish');
+  });
+});
+
 describe('status', () => {
   it('returns expiry facts for every managed secret', async () => {
     h.addManagedSecret('a', { lifetime: 30 * DAY, ageSeconds: DAY });
