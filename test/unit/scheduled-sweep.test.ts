@@ -6,6 +6,7 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { beforeEach, describe, expect, it } from 'vitest';
+import type { KeyPair } from '../../src/rotation/ports';
 import { consoleJson, DAY, Harness, HOUR } from '../support/harness';
 import { emittedMetrics, metricCount } from '../support/secret-material';
 
@@ -13,6 +14,29 @@ let h: Harness;
 beforeEach(() => {
   h = new Harness();
 });
+
+/**
+ * createSecret's PutSecretValue lands between the sweep's read of an empty pending version and its removal of
+ * the AWSPENDING label: the clear then takes the label off a version that holds the new pair.
+ */
+function racePutIntoClear(
+  secretArn: string,
+  pendingId: string,
+  pair: KeyPair,
+  clear: 'answers' | 'answers an error',
+) {
+  h.model.sm
+    .on(UpdateSecretVersionStageCommand, { VersionStage: 'AWSPENDING', RemoveFromVersionId: pendingId })
+    .callsFakeOnce(() => {
+      const version = h.model.find(secretArn).versions.get(pendingId);
+      if (version) {
+        version.value = consoleJson(pair);
+        version.stages = [];
+      }
+      if (clear === 'answers an error') throw new Error('InternalServiceError after the change was made');
+      return {};
+    });
+}
 
 const rotationsStarted = () =>
   h.model.sm.commandCalls(RotateSecretCommand).map((c) => c.args[0].input.SecretId);
@@ -127,17 +151,7 @@ describe('healing stuck rotations', () => {
     const secret = h.addManagedSecret('raced', { lifetime: 30 * DAY, ageSeconds: 20 * DAY });
     const pendingId = h.model.addPendingStub(secret.arn);
     const newer = await h.momento.refresh(secret.pair, 1000);
-    // The sweep read the version empty; createSecret's PutSecretValue lands just before the sweep's clear.
-    h.model.sm
-      .on(UpdateSecretVersionStageCommand, { VersionStage: 'AWSPENDING', RemoveFromVersionId: pendingId })
-      .callsFakeOnce(() => {
-        const version = h.model.find(secret.arn).versions.get(pendingId);
-        if (version) {
-          version.value = consoleJson(newer);
-          version.stages = [];
-        }
-        return {};
-      });
+    racePutIntoClear(secret.arn, pendingId, newer, 'answers');
 
     const summary = await h.invoke(h.scheduledEvent());
 
@@ -150,16 +164,7 @@ describe('healing stuck rotations', () => {
     const secret = h.addManagedSecret('raced-500', { lifetime: 30 * DAY, ageSeconds: 20 * DAY });
     const pendingId = h.model.addPendingStub(secret.arn);
     const newer = await h.momento.refresh(secret.pair, 1000);
-    h.model.sm
-      .on(UpdateSecretVersionStageCommand, { VersionStage: 'AWSPENDING', RemoveFromVersionId: pendingId })
-      .callsFakeOnce(() => {
-        const version = h.model.find(secret.arn).versions.get(pendingId);
-        if (version) {
-          version.value = consoleJson(newer);
-          version.stages = [];
-        }
-        throw new Error('InternalServiceError after the change was made');
-      });
+    racePutIntoClear(secret.arn, pendingId, newer, 'answers an error');
     h.model.sm
       .on(GetSecretValueCommand, { SecretId: secret.arn, VersionId: pendingId, VersionStage: undefined })
       .rejectsOnce(new Error('ThrottlingException'))
@@ -175,16 +180,7 @@ describe('healing stuck rotations', () => {
     const secret = h.addManagedSecret('raced-unverified', { lifetime: 30 * DAY, ageSeconds: 20 * DAY });
     const pendingId = h.model.addPendingStub(secret.arn);
     const newer = await h.momento.refresh(secret.pair, 1000);
-    h.model.sm
-      .on(UpdateSecretVersionStageCommand, { VersionStage: 'AWSPENDING', RemoveFromVersionId: pendingId })
-      .callsFakeOnce(() => {
-        const version = h.model.find(secret.arn).versions.get(pendingId);
-        if (version) {
-          version.value = consoleJson(newer);
-          version.stages = [];
-        }
-        return {};
-      });
+    racePutIntoClear(secret.arn, pendingId, newer, 'answers');
     h.momento.failures.verify.push('unavailable');
 
     await expect(h.invoke(h.scheduledEvent())).rejects.toThrow(/raced-unverified/);
