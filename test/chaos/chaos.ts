@@ -45,7 +45,12 @@ export interface ChaosSummary {
   readonly rotationAttempts: number;
   readonly rotationsCompleted: number;
   readonly rotationsFailed: number;
-  readonly faultsInjected: Record<string, number>;
+  /** Faults the seeded plan armed, by kind (a fault armed for a call that never came is not applied). */
+  readonly faultsArmed: Record<string, number>;
+  /** Faults the emulators applied to calls, by kind. */
+  readonly faultsApplied: Record<string, number>;
+  /** Invocations still running when their Lambda deadline passed. */
+  readonly invocationsCut: number;
   readonly heals: number;
   readonly chainsLost: { readonly explained: number; readonly unexplained: number };
   readonly chainAtRiskReports: number;
@@ -115,6 +120,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
   const violations: string[] = [];
   const chainsLost = { explained: 0, unexplained: 0 };
   let refusedRepeats = 0;
+  let deadlineCuts = 0;
 
   try {
     const secrets: SeededSecret[] = Array.from({ length: opts.secrets ?? 16 }, (_, i) =>
@@ -178,7 +184,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
-          count('deadline cut');
+          deadlineCuts += 1;
           abandoned.add(run.catch(() => undefined));
           reject(new Error('Task timed out'));
         }, deadlineMs);
@@ -400,8 +406,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       }
     }
 
-    for (const [kind, n] of Object.entries(aws.momento.stats.faultsByKind))
-      faults[`momento ${kind} (injected)`] = n;
+    // What the plan armed (above) and what the emulators applied to calls that came (below).
+    const applied: Record<string, number> = {};
+    for (const [kind, n] of Object.entries(aws.momento.stats.faultsByKind)) applied[`Momento ${kind}`] = n;
+    for (const [kind, n] of Object.entries(aws.sm.stats.faults)) applied[`Secrets Manager ${kind}`] = n;
     client.destroy();
     return {
       seed: opts.seed,
@@ -409,7 +417,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       rotationAttempts: aws.sm.rotationLog.length,
       rotationsCompleted: aws.sm.rotationLog.filter((r) => r.outcome === 'succeeded').length,
       rotationsFailed: aws.sm.rotationLog.filter((r) => r.outcome === 'failed').length,
-      faultsInjected: faults,
+      faultsArmed: faults,
+      faultsApplied: applied,
+      invocationsCut: deadlineCuts,
       heals: tap.metric('StuckRotationHealed'),
       chainsLost,
       chainAtRiskReports: tap.metric('ChainAtRisk'),
@@ -424,20 +434,26 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
 }
 
 export function formatSummary(summary: ChaosSummary): string {
-  const faults = Object.entries(summary.faultsInjected)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([kind, n]) => `    ${kind}: ${n}`)
-    .join('\n');
+  const list = (counts: Record<string, number>) =>
+    Object.entries(counts)
+      .filter(([, n]) => n > 0)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([kind, n]) => `    ${kind}: ${n}`)
+      .join('\n');
+  const lost = summary.chainsLost;
   return [
     `chaos run — seed ${summary.seed} (rerun with CHAOS_SEED=${summary.seed})`,
     `  attempts: ${summary.attempts}`,
     `  rotation attempts: ${summary.rotationAttempts} (completed ${summary.rotationsCompleted}, failed ${summary.rotationsFailed})`,
     `  heals: ${summary.heals}`,
-    `  chains lost: ${summary.chainsLost.explained + summary.chainsLost.unexplained} (explained ${summary.chainsLost.explained}, unexplained ${summary.chainsLost.unexplained})`,
+    `  chains lost: ${lost.explained + lost.unexplained} (explained ${lost.explained}, unexplained ${lost.unexplained})`,
     `  ChainAtRisk reports: ${summary.chainAtRiskReports}`,
     `  refresh calls refused after an earlier success under the same token: ${summary.refusedRepeatRefreshes}`,
-    '  faults injected:',
-    faults,
+    `  invocations still running at their deadline: ${summary.invocationsCut}`,
+    '  faults armed:',
+    list(summary.faultsArmed),
+    '  faults applied by the emulators:',
+    list(summary.faultsApplied),
     `  violations: ${summary.violations.length}${summary.violations.length ? `\n    ${summary.violations.slice(0, 20).join('\n    ')}` : ''}`,
     `  time: ${summary.seconds} s`,
   ].join('\n');

@@ -17,5 +17,5 @@ it('keeps every refresh chain through 2,000 rotation attempts under chaos', asyn
   expect(summary.chainsLost.unexplained).toBe(0);
   expect(summary.rotationAttempts).toBeGreaterThanOrEqual(2_000);
   expect(summary.rotationsCompleted).toBeGreaterThan(summary.rotationAttempts / 2);
-  expect(Object.values(summary.faultsInjected).reduce((a, b) => a + b, 0)).toBeGreaterThan(500);
+  expect(Object.values(summary.faultsApplied).reduce((a, b) => a + b, 0)).toBeGreaterThan(500);
 }, 240_000);
