@@ -401,7 +401,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
         await check(attempt, aws.momento.stats.committedThenDropped, new Map(tap.chainAtRiskBySecret), now);
       }
       if (aws.sm.rotationLog.length >= nextProgress) {
-        opts.progress?.(`  ${aws.sm.rotationLog.length} rotations, ${attempt} attempts`);
+        const line = `  ${aws.sm.rotationLog.length} rotations, ${attempt} attempts, ${violations.length} violations`;
+        tap.bypass(() => opts.progress?.(line));
         nextProgress += 500;
       }
     }

@@ -24,6 +24,20 @@ export class LogTap {
     };
   }
 
+  /** Runs `write` with the real stdout and stderr, for the run's own progress lines. */
+  bypass(write: () => void): void {
+    const restore = this.#restore;
+    if (restore === undefined) return write();
+    const tapped = { stdout: process.stdout.write, stderr: process.stderr.write };
+    restore();
+    try {
+      write();
+    } finally {
+      process.stdout.write = tapped.stdout;
+      process.stderr.write = tapped.stderr;
+    }
+  }
+
   uninstall(): void {
     this.#restore?.();
     this.#restore = undefined;
