@@ -121,15 +121,18 @@ interface Mode {
 
 /**
  * Whether `pending` is a later link of the chain than `current`. A refresh issues a pair valid for the same
- * duration from now, so a refresh made within the same second as the previous one gives the same validUntil:
- * a different pair with an equal expiry is still the newest link (and may hold the only live refresh token).
+ * duration from now, so a later validUntil is a later link. Two refreshes within one second give the same
+ * validUntil; then the version written later holds the later link (a pending version written before
+ * AWSCURRENT is a stale one, whose refresh token was spent making the current pair).
  */
 function isNewerPair(
-  pending: { validUntil: number; refreshToken: string },
-  current: { validUntil: number; refreshToken: string },
+  pending: { pair: { validUntil: number; refreshToken: string }; createdDate: number | undefined },
+  current: { pair: { validUntil: number; refreshToken: string }; createdDate: number | undefined },
 ): boolean {
-  if (pending.validUntil !== current.validUntil) return pending.validUntil > current.validUntil;
-  return pending.refreshToken !== current.refreshToken;
+  if (pending.pair.validUntil !== current.pair.validUntil)
+    return pending.pair.validUntil > current.pair.validUntil;
+  if (pending.pair.refreshToken === current.pair.refreshToken) return false;
+  return (pending.createdDate ?? 0) > (current.createdDate ?? Number.POSITIVE_INFINITY);
 }
 
 /**
@@ -359,7 +362,12 @@ export class RotationEngine {
     const pending = parseRotatable(pendingVersion.secretString, meta.name, token);
     const current = await this.#readCurrent(meta.arn);
     const currentPair = parseRotatable(current.secretString, meta.name, current.versionId);
-    if (!isNewerPair(pending, currentPair)) {
+    if (
+      !isNewerPair(
+        { pair: pending, createdDate: pendingVersion.createdDate },
+        { pair: currentPair, createdDate: current.createdDate },
+      )
+    ) {
       throw new PendingPairRejectedError(
         `secret ${meta.arn} version ${token}: pending validUntil ${pending.validUntil} is not later than ` +
           `AWSCURRENT's ${currentPair.validUntil}`,
@@ -580,7 +588,13 @@ export class RotationEngine {
     const { store, momento, telemetry } = this.#deps;
     const pendingPair = parseRotatable(pending.secretString, meta.name, pending.versionId);
     const currentParsed = parseSecret(current.secretString, meta.name, current.versionId);
-    if (currentParsed.kind === 'rotatable' && !isNewerPair(pendingPair, currentParsed)) {
+    if (
+      currentParsed.kind === 'rotatable' &&
+      !isNewerPair(
+        { pair: pendingPair, createdDate: pending.createdDate },
+        { pair: currentParsed, createdDate: current.createdDate },
+      )
+    ) {
       throw new RotationStateError(
         `secret ${meta.arn}: unfinished rotation ${pending.versionId} holds a pair no newer than AWSCURRENT; ` +
           'left in place for a person to check',
@@ -598,27 +612,35 @@ export class RotationEngine {
     return pending;
   }
 
-  /** Puts AWSPENDING back on a version that holds a pair, so that the next sweep finds it again. */
+  /**
+   * Puts AWSPENDING back on a version that holds a pair, so that the next sweep finds it again. Never takes
+   * the label from another version: that one belongs to a rotation started since, which must not lose it.
+   */
   async #relabelPending(meta: SecretMetadata, versionId: string, invocation: Invocation): Promise<void> {
     const { store, telemetry } = this.#deps;
+    const where = { secretArn: meta.arn, versionId };
     try {
-      await this.#untilItSticks(
-        invocation,
-        'labelling the pending pair',
-        { secretArn: meta.arn, versionId },
-        async () => {
-          const stages = (await store.describe(meta.arn)).versions;
-          if (stages[versionId]?.includes(AWSPENDING)) return;
-          const holder = versionWith({ ...meta, versions: stages }, AWSPENDING);
-          await store.labelPending(meta.arn, versionId, holder);
-        },
+      const holder = await this.#untilItSticks(invocation, 'labelling the pending pair', where, async () => {
+        const stages = (await store.describe(meta.arn)).versions;
+        if (stages[versionId]?.includes(AWSPENDING)) return versionId;
+        const other = versionWith({ ...meta, versions: stages }, AWSPENDING);
+        if (other === undefined) await store.labelPending(meta.arn, versionId, undefined);
+        return other ?? versionId;
+      });
+      if (holder === versionId) return;
+      telemetry.count('ChainAtRisk');
+      telemetry.error(
+        'ChainAtRisk: a pair written by an interrupted rotation sits in a version without a staging label while ' +
+          'another rotation holds AWSPENDING; if that rotation fails, restore this version with aws secretsmanager ' +
+          'update-secret-version-stage --version-stage AWSPENDING --move-to-version-id <versionId>',
+        { ...where, pendingHeldBy: holder },
       );
     } catch (error) {
       telemetry.count('ChainAtRisk');
       telemetry.error(
         'ChainAtRisk: the newest pair sits in a version without a staging label; restore it with ' +
           'aws secretsmanager update-secret-version-stage --version-stage AWSPENDING --move-to-version-id <versionId>',
-        { secretArn: meta.arn, versionId, ...describeError(error) },
+        { ...where, ...describeError(error) },
       );
     }
   }

@@ -104,8 +104,11 @@ class Dice {
 export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
   const started = performance.now();
   const dice = new Dice(opts.seed);
+  // Simulated time jumps between attempts and runs on with real time within one, as a clock does: versions
+  // written one after another get increasing CreatedDates.
   let now = Date.UTC(2026, 10, 23, 12);
-  const clock = () => now;
+  const realStart = performance.now();
+  const clock = () => now + (performance.now() - realStart);
   const aws = await LocalAws.start({
     clock,
     secretsManager: {
@@ -310,7 +313,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
         );
       const validUntil = Number(aws.value(secret.arn).validUntil) * 1000;
       return (
-        `now ${iso(now)}, attempt began ${iso(since)}, AWSCURRENT valid until ${iso(validUntil)}; ` +
+        `now ${iso(clock())}, attempt began ${iso(since)}, AWSCURRENT valid until ${iso(validUntil)}; ` +
         `live rt=${fingerprint(live)}; labelled versions: ${labelled.join(' ')}; last rotations: ${rotations.join(' | ') || 'none'}`
       );
     };
@@ -321,7 +324,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       reportsBefore: Map<string, number>,
       attemptStartedAt: number,
     ) => {
-      const nowSeconds = Math.floor(now / 1000);
+      const nowSeconds = Math.floor(clock() / 1000);
       let lostThisAttempt = 0;
       for (const [index, secret] of secrets.entries()) {
         const current = aws.value(secret.arn);
@@ -380,7 +383,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       now += dice.int(0, 60) * 60_000;
       // EventBridge fires every hour whatever else happens; the random doors come on top of it.
       const scheduled = Math.floor(now / HOUR_MS) > Math.floor(before / HOUR_MS);
-      const attemptStartedAt = now;
+      const attemptStartedAt = clock();
       const dropsBefore = aws.momento.stats.committedThenDropped;
       const reportsBefore = new Map(tap.chainAtRiskBySecret);
       armFaults();
@@ -403,7 +406,12 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
         await Promise.allSettled([sweep()]);
         await settle();
         checkNoPendingSurvives(attempt);
-        await check(attempt, aws.momento.stats.committedThenDropped, new Map(tap.chainAtRiskBySecret), now);
+        await check(
+          attempt,
+          aws.momento.stats.committedThenDropped,
+          new Map(tap.chainAtRiskBySecret),
+          clock(),
+        );
       }
       if (aws.sm.rotationLog.length >= nextProgress) {
         const line = `  ${aws.sm.rotationLog.length} rotations, ${attempt} attempts, ${violations.length} violations`;

@@ -416,11 +416,22 @@ describe('testSecret', () => {
   it('passes a pending pair issued within the same second as the current one (equal validUntil)', async () => {
     const secret = h.addManagedSecret('momento/api-key', { ageSeconds: 0 });
     h.model.addPendingStub(secret.arn, TOKEN);
+    h.nowMs += 500;
     await h.step('createSecret', secret.arn, TOKEN);
     const pending = JSON.parse(pendingValue(secret.arn) ?? '{}');
     expect(pending.validUntil).toBe(secret.pair.validUntil);
 
     await expect(h.step('testSecret', secret.arn, TOKEN)).resolves.toMatchObject({ outcome: 'done' });
+  });
+
+  it('rejects a stale pending pair with an equal validUntil written before AWSCURRENT', async () => {
+    const secret = h.addManagedSecret('momento/api-key', { ageSeconds: 0 });
+    const stale = h.momento.mint(30 * DAY);
+    h.model.addPendingStub(secret.arn, TOKEN, JSON.stringify(stale));
+    const pending = h.model.find(secret.arn).versions.get(TOKEN);
+    if (pending) pending.createdDate = h.nowMs - 500;
+
+    await expect(h.step('testSecret', secret.arn, TOKEN)).rejects.toThrow(/is not later than AWSCURRENT/);
   });
 
   it('rejects a pending version that holds the current pair again', async () => {
