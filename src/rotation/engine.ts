@@ -22,8 +22,10 @@ import { type DueRule, expiryOf, isManaged, unfinishedPendingVersion, versionWit
 import {
   AWSCURRENT,
   AWSPENDING,
+  AWSPREVIOUS,
   type Clock,
   type Invocation,
+  type KeyPair,
   type MomentoAuth,
   type SecretMetadata,
   type SecretStore,
@@ -121,18 +123,18 @@ interface Mode {
 
 /**
  * Whether `pending` is a later link of the chain than `current`. A refresh issues a pair valid for the same
- * duration from now, so a later validUntil is a later link. Two refreshes within one second give the same
- * validUntil; then the version written later holds the later link (a pending version written before
- * AWSCURRENT is a stale one, whose refresh token was spent making the current pair).
+ * duration from now, so a later validUntil is a later link. Two refreshes within one second give an equal
+ * validUntil, and nothing in Secrets Manager tells which of the two pairs is the live link (a version's
+ * CreatedDate is when RotateSecret created it, not when its pair was written). A different pair with an equal
+ * expiry is therefore taken as newer; if it was the older one, Momento refuses its refresh token and
+ * createSecret finds the live twin in AWSPREVIOUS (see #refreshChain).
  */
 function isNewerPair(
-  pending: { pair: { validUntil: number; refreshToken: string }; createdDate: number | undefined },
-  current: { pair: { validUntil: number; refreshToken: string }; createdDate: number | undefined },
+  pending: { validUntil: number; refreshToken: string },
+  current: { validUntil: number; refreshToken: string },
 ): boolean {
-  if (pending.pair.validUntil !== current.pair.validUntil)
-    return pending.pair.validUntil > current.pair.validUntil;
-  if (pending.pair.refreshToken === current.pair.refreshToken) return false;
-  return (pending.createdDate ?? 0) > (current.createdDate ?? Number.POSITIVE_INFINITY);
+  if (pending.validUntil !== current.validUntil) return pending.validUntil > current.validUntil;
+  return pending.refreshToken !== current.refreshToken;
 }
 
 /**
@@ -198,7 +200,7 @@ export class RotationEngine {
     rotationToken: string | undefined,
     invocation: Invocation,
   ): Promise<StepResult['outcome']> {
-    const { store, momento, telemetry } = this.#deps;
+    const { store, telemetry } = this.#deps;
     const where = { secretArn: meta.arn, versionId: token, step: 'createSecret' };
     const current = await this.#readCurrent(meta.arn);
     const pair = parseRotatable(current.secretString, meta.name, current.versionId);
@@ -211,26 +213,8 @@ export class RotationEngine {
     }
     if (pair.validUntil * 1000 <= this.#deps.clock()) throw new KeyExpiredError(meta.name, pair.validUntil);
 
-    const { refreshTimeoutMs, writeReserveMs, safetyMarginMs } = this.#timing;
-    const needed = refreshTimeoutMs + writeReserveMs + safetyMarginMs;
-    const remaining = invocation.getRemainingTimeInMillis();
-    if (remaining < needed) {
-      throw new InsufficientTimeError(
-        `secret ${meta.arn} version ${token}: ${remaining} ms left, ${needed} ms needed to refresh and write; ` +
-          'no refresh was made',
-      );
-    }
-
-    let next: Awaited<ReturnType<MomentoAuth['refresh']>>;
-    try {
-      next = await momento.refresh(
-        { apiKey: pair.apiKey, refreshToken: pair.refreshToken },
-        refreshTimeoutMs,
-      );
-    } catch (error) {
-      this.#reportRefreshFailure(meta, token, pair.validUntil, error);
-      throw error;
-    }
+    this.#ensureTimeToRefresh(meta, token, invocation);
+    const next = await this.#refreshChain(meta, token, pair, invocation);
     // From here on the new pair exists only in this process: nothing happens before it is written.
     await this.#writePending(
       meta,
@@ -242,6 +226,80 @@ export class RotationEngine {
     );
     telemetry.info('new pair written as AWSPENDING', { ...where, validUntil: next.validUntil });
     return 'done';
+  }
+
+  /** Invariant 1: a refresh starts only with time left for its own deadline and for writing the new pair. */
+  #ensureTimeToRefresh(meta: SecretMetadata, token: string, invocation: Invocation): void {
+    const { refreshTimeoutMs, writeReserveMs, safetyMarginMs } = this.#timing;
+    const needed = refreshTimeoutMs + writeReserveMs + safetyMarginMs;
+    const remaining = invocation.getRemainingTimeInMillis();
+    if (remaining < needed) {
+      throw new InsufficientTimeError(
+        `secret ${meta.arn} version ${token}: ${remaining} ms left, ${needed} ms needed to refresh and write; ` +
+          'no refresh was made',
+      );
+    }
+  }
+
+  /**
+   * One refresh of AWSCURRENT's pair. When Momento refuses it and AWSPREVIOUS holds a different pair with the
+   * same validUntil (two refreshes within one second), that twin may be the chain's live link: it is tried
+   * once. Refreshing a spent token is refused and changes nothing, so trying costs nothing but a call.
+   */
+  async #refreshChain(
+    meta: SecretMetadata,
+    token: string,
+    pair: { apiKey: string; refreshToken: string; validUntil: number },
+    invocation: Invocation,
+  ): Promise<KeyPair> {
+    const { momento, telemetry } = this.#deps;
+    const { refreshTimeoutMs } = this.#timing;
+    try {
+      return await momento.refresh(
+        { apiKey: pair.apiKey, refreshToken: pair.refreshToken },
+        refreshTimeoutMs,
+      );
+    } catch (error) {
+      const refused =
+        error instanceof MomentoCallError && (error.kind === 'rejected' || error.kind === 'invalid');
+      const twin = refused ? await this.#twinInPrevious(meta, pair) : undefined;
+      if (twin === undefined) {
+        this.#reportRefreshFailure(meta, token, pair.validUntil, error);
+        throw error;
+      }
+      telemetry.warn("Momento refused AWSCURRENT's pair; trying its twin in AWSPREVIOUS (same validUntil)", {
+        secretArn: meta.arn,
+        versionId: token,
+      });
+      this.#ensureTimeToRefresh(meta, token, invocation);
+      try {
+        return await momento.refresh(
+          { apiKey: twin.apiKey, refreshToken: twin.refreshToken },
+          refreshTimeoutMs,
+        );
+      } catch (twinError) {
+        this.#reportRefreshFailure(meta, token, twin.validUntil, twinError);
+        throw twinError;
+      }
+    }
+  }
+
+  async #twinInPrevious(
+    meta: SecretMetadata,
+    pair: { refreshToken: string; validUntil: number },
+  ): Promise<{ apiKey: string; refreshToken: string; validUntil: number } | undefined> {
+    const previous = await this.#deps.store.getVersion(meta.arn, { stage: AWSPREVIOUS });
+    if (previous === undefined) return undefined;
+    try {
+      const twin = parseSecret(previous.secretString, meta.name, previous.versionId);
+      const isTwin =
+        twin.kind === 'rotatable' &&
+        twin.validUntil === pair.validUntil &&
+        twin.refreshToken !== pair.refreshToken;
+      return isTwin ? twin : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   #reportRefreshFailure(
@@ -362,12 +420,7 @@ export class RotationEngine {
     const pending = parseRotatable(pendingVersion.secretString, meta.name, token);
     const current = await this.#readCurrent(meta.arn);
     const currentPair = parseRotatable(current.secretString, meta.name, current.versionId);
-    if (
-      !isNewerPair(
-        { pair: pending, createdDate: pendingVersion.createdDate },
-        { pair: currentPair, createdDate: current.createdDate },
-      )
-    ) {
+    if (!isNewerPair(pending, currentPair)) {
       throw new PendingPairRejectedError(
         `secret ${meta.arn} version ${token}: pending validUntil ${pending.validUntil} is not later than ` +
           `AWSCURRENT's ${currentPair.validUntil}`,
@@ -588,13 +641,7 @@ export class RotationEngine {
     const { store, momento, telemetry } = this.#deps;
     const pendingPair = parseRotatable(pending.secretString, meta.name, pending.versionId);
     const currentParsed = parseSecret(current.secretString, meta.name, current.versionId);
-    if (
-      currentParsed.kind === 'rotatable' &&
-      !isNewerPair(
-        { pair: pendingPair, createdDate: pending.createdDate },
-        { pair: currentParsed, createdDate: current.createdDate },
-      )
-    ) {
+    if (currentParsed.kind === 'rotatable' && !isNewerPair(pendingPair, currentParsed)) {
       throw new RotationStateError(
         `secret ${meta.arn}: unfinished rotation ${pending.versionId} holds a pair no newer than AWSCURRENT; ` +
           'left in place for a person to check',

@@ -6,6 +6,7 @@
 
 export const AWSCURRENT = 'AWSCURRENT';
 export const AWSPENDING = 'AWSPENDING';
+export const AWSPREVIOUS = 'AWSPREVIOUS';
 
 export interface SecretMetadata {
   readonly arn: string;

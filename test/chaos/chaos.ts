@@ -266,11 +266,27 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       stepDeadlineMs = FULL_DEADLINE_MS;
     };
 
-    const storedRefreshTokens = (secret: SeededSecret) =>
-      aws.sm
-        .inspect(secret.arn)
-        .versions.filter((v) => v.stages.includes('AWSCURRENT') || v.stages.includes('AWSPENDING'))
-        .map((v) => (v.secretString ? (JSON.parse(v.secretString).refreshToken as string) : undefined));
+    /**
+     * Where the product can still find the live refresh token: AWSCURRENT, AWSPENDING, or an AWSPREVIOUS twin
+     * (same validUntil as AWSCURRENT), which createSecret tries when AWSCURRENT's pair is refused.
+     */
+    const storedRefreshTokens = (secret: SeededSecret) => {
+      const pairs = aws.sm.inspect(secret.arn).versions.map((v) => ({
+        stages: v.stages,
+        value: v.secretString
+          ? (JSON.parse(v.secretString) as { refreshToken?: string; validUntil?: number })
+          : {},
+      }));
+      const current = pairs.find((p) => p.stages.includes('AWSCURRENT'));
+      return pairs
+        .filter(
+          (p) =>
+            p.stages.includes('AWSCURRENT') ||
+            p.stages.includes('AWSPENDING') ||
+            (p.stages.includes('AWSPREVIOUS') && p.value.validUntil === current?.value.validUntil),
+        )
+        .map((p) => p.value.refreshToken);
+    };
 
     /** A person re-initialises a lost secret: a new key from the console, the stuck rotation cleared. */
     const reinitialise = async (index: number) => {
@@ -368,10 +384,18 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
         const stuck = aws.sm
           .inspect(secret.arn)
           .versions.find((v) => v.stages.includes('AWSPENDING') && !v.stages.includes('AWSCURRENT'));
-        if (stuck)
+        if (stuck) {
+          const facts = aws.sm
+            .inspect(secret.arn)
+            .versions.filter((v) => v.stages.length > 0)
+            .map((v) => {
+              const value = v.secretString ? JSON.parse(v.secretString) : {};
+              return `${v.versionId.slice(0, 8)}[${v.stages.join(',')}] validUntil=${value.validUntil ?? '-'} created=${v.createdDate.toFixed(1)} rt=${fingerprint(value.refreshToken)}`;
+            });
           violations.push(
-            `attempt ${attempt}: ${secret.name}: pending version ${stuck.versionId} survived a sweep`,
+            `attempt ${attempt}: ${secret.name}: pending version ${stuck.versionId} survived a sweep; ${facts.join(' ')}; ${diagnose(secret, clock() - HOUR_MS)}`,
           );
+        }
       }
     };
 
