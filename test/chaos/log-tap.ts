@@ -27,7 +27,10 @@ export class LogTap {
   /** Runs `write` with the real stdout and stderr, for the run's own progress lines. */
   bypass(write: () => void): void {
     const restore = this.#restore;
-    if (restore === undefined) return write();
+    if (restore === undefined) {
+      write();
+      return;
+    }
     const tapped = { stdout: process.stdout.write, stderr: process.stderr.write };
     restore();
     try {
