@@ -33,6 +33,7 @@ import {
   type Telemetry,
 } from './ports';
 import { parseRotatable, parseSecret, serialiseRotated } from './secret-value';
+import { VersionValues } from './version-values';
 
 export interface Timing {
   /** Deadline of the one RefreshApiToken call. The SDK's own is 60 s and it does not retry this call. */
@@ -144,6 +145,8 @@ function isNewerPair(
 export class RotationEngine {
   readonly #deps: EngineDeps;
   readonly #timing: Timing;
+  /** Values of versions this container has read or written (one engine per container). */
+  readonly #values = new VersionValues();
 
   constructor(deps: EngineDeps) {
     this.#deps = deps;
@@ -202,12 +205,14 @@ export class RotationEngine {
   ): Promise<StepResult['outcome']> {
     const { store, telemetry } = this.#deps;
     const where = { secretArn: meta.arn, versionId: token, step: 'createSecret' };
-    const current = await this.#readCurrent(meta.arn);
+    const current = await this.#readStepCurrent(meta);
     const pair = parseRotatable(current.secretString, meta.name, current.versionId);
 
-    // Idempotency: a value under this token means the refresh already happened; never refresh twice.
+    // Idempotency: a value under this token means the refresh already happened; never refresh twice. Always
+    // asked of Secrets Manager itself, never of this container's memory.
     const pending = await store.getVersion(meta.arn, { versionId: token, stage: AWSPENDING });
     if (pending !== undefined) {
+      this.#values.remember(pending);
       telemetry.info('pending version already holds a value; no refresh', where);
       return 'already-done';
     }
@@ -353,6 +358,14 @@ export class RotationEngine {
         { secretArn: meta.arn, versionId: token },
         (signal) => store.putPending(meta.arn, token, secretString, rotationToken, signal),
       );
+      // Accepted under this token means the version holds exactly this value, for good.
+      this.#values.remember({
+        arn: meta.arn,
+        name: meta.name,
+        versionId: token,
+        secretString,
+        createdDate: undefined,
+      });
     } catch (error) {
       telemetry.count('ChainAtRisk');
       telemetry.error(
@@ -404,8 +417,8 @@ export class RotationEngine {
   }
 
   async #testSecret(meta: SecretMetadata, token: string): Promise<void> {
-    const { store, momento, telemetry } = this.#deps;
-    const pendingVersion = await store.getVersion(meta.arn, { versionId: token, stage: AWSPENDING });
+    const { momento, telemetry } = this.#deps;
+    const pendingVersion = await this.#readNamedVersion(meta, token, AWSPENDING);
     if (pendingVersion === undefined) {
       // RotateSecret with RotateImmediately=false (how the stack wires rotation) tests the configuration by
       // running testSecret alone on an empty AWSPENDING version. Nothing to test; finishSecret refuses to
@@ -418,7 +431,7 @@ export class RotationEngine {
       return;
     }
     const pending = parseRotatable(pendingVersion.secretString, meta.name, token);
-    const current = await this.#readCurrent(meta.arn);
+    const current = await this.#readStepCurrent(meta);
     const currentPair = parseRotatable(current.secretString, meta.name, current.versionId);
     if (!isNewerPair(pending, currentPair)) {
       throw new PendingPairRejectedError(
@@ -464,7 +477,7 @@ export class RotationEngine {
     if (currentVersionId === undefined) {
       throw new RotationStateError(`secret ${meta.arn}: no version is AWSCURRENT`);
     }
-    if ((await store.getVersion(meta.arn, { versionId: token, stage: AWSPENDING })) === undefined) {
+    if ((await this.#readNamedVersion(meta, token, AWSPENDING)) === undefined) {
       throw new RotationStateError(
         `secret ${meta.arn}: version ${token} holds no value; an empty version is never promoted to AWSCURRENT`,
       );
@@ -802,6 +815,33 @@ export class RotationEngine {
     const meta = await store.describe(id);
     if (!isManaged(secretIds, meta)) throw new UnmanagedSecretError(id);
     return meta;
+  }
+
+  /**
+   * A rotation step's read of a version that this invocation's DescribeSecret named with `stage`: from this
+   * container's memory when an earlier step here read or wrote it, else from Secrets Manager. Sound because a
+   * version's value never changes (see VersionValues); only values are remembered, never their absence.
+   */
+  async #readNamedVersion(
+    meta: SecretMetadata,
+    versionId: string,
+    stage: string,
+  ): Promise<SecretVersion | undefined> {
+    const known = this.#values.get(meta.arn, versionId);
+    if (known !== undefined) return known;
+    const version = await this.#deps.store.getVersion(meta.arn, { versionId, stage });
+    if (version !== undefined) this.#values.remember(version);
+    return version;
+  }
+
+  /** AWSCURRENT for a rotation step: the version DescribeSecret named, remembered or read. */
+  async #readStepCurrent(meta: SecretMetadata): Promise<SecretVersion> {
+    const currentVersionId = versionWith(meta, AWSCURRENT);
+    const known = currentVersionId === undefined ? undefined : this.#values.get(meta.arn, currentVersionId);
+    if (known !== undefined) return known;
+    const current = await this.#readCurrent(meta.arn);
+    this.#values.remember(current);
+    return current;
   }
 
   async #readCurrent(secretArn: string): Promise<SecretVersion> {

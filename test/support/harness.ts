@@ -90,22 +90,26 @@ export class Harness {
     });
   }
 
-  /** Invokes like Lambda does, recording the result or the error for the secret-material check. */
-  async invoke(event: unknown, remainingMs = 300_000): Promise<unknown> {
-    const started = Date.now();
-    const context = { getRemainingTimeInMillis: () => remainingMs - (Date.now() - started) };
-    try {
-      const result = await this.handler()(event, context);
-      record(JSON.stringify(result) ?? 'undefined');
-      return result;
-    } catch (error) {
-      recordError(error);
-      throw error;
-    }
+  /**
+   * Invokes like Lambda does on a fresh container (a handler built for this one invocation), recording the
+   * result or the error for the secret-material check.
+   */
+  invoke(event: unknown, remainingMs = 300_000): Promise<unknown> {
+    return invokeRecorded(this.handler(), event, remainingMs);
   }
 
   step(step: (typeof STEPS)[number], secretArn: string, token: string, extra: Record<string, unknown> = {}) {
-    return this.invoke({ Step: step, SecretId: secretArn, ClientRequestToken: token, ...extra });
+    return this.invoke(stepEvent(step, secretArn, token, extra));
+  }
+
+  /** One warm container: a handler built once and invoked again and again, as Lambda reuses a container. */
+  container() {
+    const handler = this.handler();
+    return {
+      invoke: (event: unknown, remainingMs = 300_000) => invokeRecorded(handler, event, remainingMs),
+      step: (step: (typeof STEPS)[number], secretArn: string, token: string) =>
+        invokeRecorded(handler, stepEvent(step, secretArn, token), 300_000),
+    };
   }
 
   async rotateAllSteps(secretArn: string, token: string): Promise<void> {
@@ -136,5 +140,31 @@ export class Harness {
       resources: ['arn:aws:events:us-east-1:123456789012:rule/momento-rotator'],
       detail: {},
     };
+  }
+}
+
+function stepEvent(
+  step: (typeof STEPS)[number],
+  secretArn: string,
+  token: string,
+  extra: Record<string, unknown> = {},
+) {
+  return { Step: step, SecretId: secretArn, ClientRequestToken: token, ...extra };
+}
+
+async function invokeRecorded(
+  handler: ReturnType<typeof createHandler>,
+  event: unknown,
+  remainingMs: number,
+): Promise<unknown> {
+  const started = Date.now();
+  const context = { getRemainingTimeInMillis: () => remainingMs - (Date.now() - started) };
+  try {
+    const result = await handler(event, context);
+    record(JSON.stringify(result) ?? 'undefined');
+    return result;
+  } catch (error) {
+    recordError(error);
+    throw error;
   }
 }
