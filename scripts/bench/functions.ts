@@ -76,6 +76,8 @@ export interface ClientReuse {
 export interface FunctionResults {
   readonly coldSweep: ColdSweep;
   readonly coldRotation: ColdRotation;
+  /** One rotation whose every step lands on a fresh container: the most Secrets Manager calls it can make. */
+  readonly containerPerStep: readonly StepRun[];
   readonly activity: { readonly sweep: ModuleActivity; readonly rotation: ModuleActivity };
   readonly sweepCost: readonly SweepCost[];
   readonly clients: ClientReuse;
@@ -131,17 +133,22 @@ export async function measureFunction(opts: {
     momento: { ...aws.momento.stats.calls },
   });
 
-  // The rotation function Secrets Manager invokes: forwards each step to the current container.
+  // The rotation function Secrets Manager invokes: forwards each step to the current container, or, with
+  // `freshPerStep` set, to a container started for that one step (Lambda gives no promise of reuse).
   let target: Container | undefined;
+  let freshPerStep: (() => Promise<Container>) | undefined;
   let proxies: { sm: CountingProxy; momento: CountingProxy } | undefined;
   const steps: StepRun[] = [];
   const connections = () =>
     proxies ? { sm: proxies.sm.connections, momento: proxies.momento.connections } : undefined;
   aws.setRotationFunction(async (event, context) => {
-    if (target === undefined) throw new Error('no container to run the step');
+    const container = freshPerStep ? await freshPerStep() : target;
+    if (container === undefined) throw new Error('no container to run the step');
     const before = snapshot();
     const connectionsBefore = connections();
-    const result = await target.invoke(event, context.getRemainingTimeInMillis());
+    const result = await container.invoke(event, context.getRemainingTimeInMillis()).finally(async () => {
+      if (freshPerStep) await container.stop();
+    });
     const after = snapshot();
     const connectionsAfter = connections();
     steps.push({
@@ -234,6 +241,13 @@ export async function measureFunction(opts: {
       rotation.runs.push([...steps]);
     }
     progress(`  cold rotation: ${runs} fresh processes`);
+
+    // ---- 4, worst case: a fresh container for each of the four steps (counts only; not timed)
+    freshPerStep = () => start([rotated.name]);
+    await rotate(rotated.arn);
+    freshPerStep = undefined;
+    const containerPerStep = [...steps];
+    progress('  rotation with a fresh container per step');
 
     // ---- 3, verification: which modules ran (V8 coverage, in untimed children)
     const coverageEnv = { BENCH_COVERAGE: '1' };
@@ -329,12 +343,14 @@ export async function measureFunction(opts: {
         rotateSecretToDoneMs: summarise(rotation.wall),
         runs: rotation.runs,
       },
+      containerPerStep,
       activity: { sweep: sweepActivity, rotation: rotationActivity },
       sweepCost,
       clients: { smConnectionsPerSweep, rotations },
     };
   } finally {
     target = undefined;
+    freshPerStep = undefined;
     await aws.stop();
   }
 }
