@@ -71,7 +71,7 @@ export interface MomentoKeyRotatorProps {
 
   /**
    * Due rule: a key is also rotated once it has no more than this long left, whatever its lifetime.
-   * Whole seconds.
+   * Whole seconds, longer than one schedule period.
    *
    * @default two schedule periods, so that one failed sweep still leaves another chance before expiry
    */
@@ -85,9 +85,13 @@ export interface MomentoKeyRotatorProps {
   readonly alarmTopic?: sns.ITopic;
 
   /**
-   * An expiry alarm fires when a managed key has less than this long left.
+   * An expiry alarm fires when a sweep finds a managed key with less than this long left. At most
+   * `rotateWithin` minus one schedule period: the sweep that finds a key due always sees more than that left
+   * (it would have been due one sweep earlier otherwise), so a healthy rotation never fires the alarm, and a
+   * key below it is one whose rotation should have finished at least one sweep ago. For long-lived keys the
+   * fraction rule rotates far earlier; raise `rotateWithin` with it to be warned earlier.
    *
-   * @default four schedule periods: past the due rule's margin, with time left for a person to act
+   * @default `rotateWithin` minus one schedule period (one period with the defaults)
    */
   readonly expiryAlarmThreshold?: Duration;
 
@@ -343,6 +347,12 @@ export class MomentoKeyRotator extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
       pendingWindow: Duration.days(7),
     });
+    // CloudWatch alarms of this account and region, and nothing else acting through CloudWatch (confused deputy).
+    const { account, region, partition } = Stack.of(this);
+    const fromOwnAlarms = {
+      StringEquals: { 'aws:SourceAccount': account },
+      ArnLike: { 'aws:SourceArn': `arn:${partition}:cloudwatch:${region}:${account}:alarm:*` },
+    };
     // CloudWatch publishes alarm notifications to the encrypted topic; the AWS managed SNS key refuses it.
     key.addToResourcePolicy(
       new iam.PolicyStatement({
@@ -350,13 +360,26 @@ export class MomentoKeyRotator extends Construct {
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
         resources: ['*'],
+        conditions: fromOwnAlarms,
       }),
     );
-    return new sns.Topic(this, 'AlarmTopic', {
+    const topic = new sns.Topic(this, 'AlarmTopic', {
       displayName: 'Momento key rotator alarms',
       masterKey: key,
       enforceSSL: true,
     });
+    // enforceSSL gives the topic an access policy of its own, which replaces the default one that let the
+    // account's alarms publish: without this statement no alarm would ever reach the topic.
+    topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+        conditions: fromOwnAlarms,
+      }),
+    );
+    return topic;
   }
 
   private createAlarms(managed: readonly ManagedSecret[], settings: Settings): MomentoKeyRotator['alarms'] {
@@ -458,7 +481,8 @@ export class MomentoKeyRotator extends Construct {
           treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
           alarmDescription:
             `The Momento key in secret ${secret.secretName} expires in less than ` +
-            `${describe(settings.expiryAlarmThreshold)}: its rotations are failing. Read the Errors and ` +
+            `${describe(settings.expiryAlarmThreshold)}: a sweep found it due at least one schedule period ago and ` +
+            'no rotation has finished since. Read the Errors and ' +
             `ChainAtRisk alarms and log group ${logGroupName}, fix the cause, then force a rotation (aws lambda ` +
             'invoke, see the stack outputs). If the key has expired or its refresh token is spent, create a ' +
             'new key in the Momento console and put its JSON with aws secretsmanager put-secret-value.',
@@ -524,14 +548,22 @@ function validate(scope: Construct, props: MomentoKeyRotatorProps): Settings {
 
   concrete('rotateWithin', props.rotateWithin);
   const rotateWithin = props.rotateWithin ?? Duration.seconds(periodSeconds * 2);
-  if (!Number.isInteger(seconds(rotateWithin))) {
-    fail(`rotateWithin must be a whole number of seconds (received ${rotateWithin.toHumanString()})`);
+  if (!Number.isInteger(seconds(rotateWithin)) || seconds(rotateWithin) <= periodSeconds) {
+    fail(
+      `rotateWithin must be a whole number of seconds longer than one schedule period (${schedulePeriod.toHumanString()}), ` +
+        `so that a sweep finds every key due before it expires (received ${rotateWithin.toHumanString()})`,
+    );
   }
 
   concrete('expiryAlarmThreshold', props.expiryAlarmThreshold);
-  const expiryAlarmThreshold = props.expiryAlarmThreshold ?? Duration.seconds(periodSeconds * 4);
-  if (seconds(expiryAlarmThreshold) <= 0) {
-    fail(`expiryAlarmThreshold must be longer than 0 (received ${expiryAlarmThreshold.toHumanString()})`);
+  const alarmCeiling = seconds(rotateWithin) - periodSeconds;
+  const expiryAlarmThreshold = props.expiryAlarmThreshold ?? Duration.seconds(alarmCeiling);
+  if (seconds(expiryAlarmThreshold) <= 0 || seconds(expiryAlarmThreshold) > alarmCeiling) {
+    fail(
+      `expiryAlarmThreshold must be longer than 0 and at most rotateWithin minus one schedule period ` +
+        `(${Duration.seconds(alarmCeiling).toHumanString()}): a sweep that finds a key due may see that little ` +
+        `left, and the alarm would fire on healthy rotations (received ${expiryAlarmThreshold.toHumanString()})`,
+    );
   }
 
   concrete('timeout', props.timeout);

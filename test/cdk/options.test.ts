@@ -114,7 +114,7 @@ describe('tuning', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'SecondsUntilExpiry',
       Period: 900,
-      Threshold: 3600,
+      Threshold: 900,
     });
   });
 });
@@ -204,12 +204,26 @@ describe('the construct', () => {
       'rotateAtRemainingFraction must be greater than 0 and less than 1 (received NaN)',
     ],
     [
-      { rotateWithin: Duration.millis(1500) },
-      'rotateWithin must be a whole number of seconds (received 1 second 500 millis)',
+      { rotateWithin: Duration.seconds(7200.5) },
+      'rotateWithin must be a whole number of seconds longer than one schedule period (1 hour), so that a ' +
+        'sweep finds every key due before it expires (received 2 hours 500 millis)',
+    ],
+    [
+      { rotateWithin: Duration.hours(1) },
+      'rotateWithin must be a whole number of seconds longer than one schedule period (1 hour), so that a ' +
+        'sweep finds every key due before it expires (received 1 hour)',
     ],
     [
       { expiryAlarmThreshold: Duration.seconds(0) },
-      'expiryAlarmThreshold must be longer than 0 (received 0 seconds)',
+      'expiryAlarmThreshold must be longer than 0 and at most rotateWithin minus one schedule period (1 hour): ' +
+        'a sweep that finds a key due may see that little left, and the alarm would fire on healthy rotations ' +
+        '(received 0 seconds)',
+    ],
+    [
+      { expiryAlarmThreshold: Duration.minutes(61) },
+      'expiryAlarmThreshold must be longer than 0 and at most rotateWithin minus one schedule period (1 hour): ' +
+        'a sweep that finds a key due may see that little left, and the alarm would fire on healthy rotations ' +
+        '(received 1 hour 1 minute)',
     ],
     [{ timeout: Duration.seconds(30) }, 'timeout must be from 1 to 15 minutes (received 30 seconds)'],
     [{ memorySize: 100 }, 'memorySize must be a whole number of MiB from 128 to 10240 (received 100)'],

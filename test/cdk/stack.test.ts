@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PLACEHOLDER_SECRET_VALUE } from '../../lib';
+import { expiryOf } from '../../src/rotation/policy';
 import { only, rolePermissions, synthStack } from './synth';
 
 // One synthesis (and one esbuild bundle) for the whole file: the one-command deployment.
@@ -158,6 +159,26 @@ describe('the managed secret', () => {
     });
   });
 
+  it('cannot be deleted by anyone in the account while the stack exists', () => {
+    const policy = only(template, 'AWS::SecretsManager::ResourcePolicy').properties;
+    expect(policy.SecretId).toEqual({ Ref: secretId });
+    expect((policy.ResourcePolicy as { Statement: unknown[] }).Statement).toEqual([
+      {
+        Effect: 'Deny',
+        Action: 'secretsmanager:DeleteSecret',
+        Principal: {
+          AWS: {
+            'Fn::Join': [
+              '',
+              ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':root'],
+            ],
+          },
+        },
+        Resource: '*',
+      },
+    ]);
+  });
+
   it('is rotated by this function, with no Secrets Manager schedule and no rotation at deploy time', () => {
     const schedule = only(template, 'AWS::SecretsManager::RotationSchedule').properties;
     expect(schedule).toEqual({
@@ -254,13 +275,27 @@ describe('alarms', () => {
 
   it('notifies the alarm topic on alarm and on recovery, with a runbook line in every description', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as {
-      Properties: { AlarmActions: unknown[]; OKActions: unknown[]; AlarmDescription: unknown };
+      Properties: {
+        MetricName: string;
+        AlarmActions: unknown[];
+        OKActions: unknown[];
+        AlarmDescription: unknown;
+      };
     }[];
-    expect(alarms).toHaveLength(5);
+    // What each line must tell the person on call to do.
+    const runbook: Record<string, RegExp[]> = {
+      Errors: [/Read the ERROR lines in log group/, /names the secret/, /Fix the cause/],
+      ApproximateNumberOfMessagesVisible: [/error attributes of the messages/, /then purge the queue/],
+      SweepCompleted: [/Check that the schedule rule is enabled/, /latest logs/],
+      ChainAtRisk: [/ChainAtRisk line in log group/, /Force a rotation/, /Momento console/],
+      SecondsUntilExpiry: [/force a rotation/, /Momento console/, /put-secret-value/],
+    };
+    expect(alarms.map((a) => a.Properties.MetricName).sort()).toEqual(Object.keys(runbook).sort());
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
       expect(alarm.Properties.OKActions).toEqual([{ Ref: topicId }]);
-      expect(JSON.stringify(alarm.Properties.AlarmDescription).length).toBeGreaterThan(150);
+      const description = JSON.stringify(alarm.Properties.AlarmDescription);
+      for (const step of runbook[alarm.Properties.MetricName] ?? []) expect(description).toMatch(step);
     }
   });
 
@@ -286,6 +321,8 @@ describe('alarms', () => {
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } }],
       Statistic: 'Maximum',
+      Period: 300,
+      EvaluationPeriods: 1,
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       TreatMissingData: 'notBreaching',
@@ -320,7 +357,7 @@ describe('alarms', () => {
     });
   });
 
-  it("fires when the secret's key has less than four schedule periods left", () => {
+  it("fires when the secret's key has less than one schedule period left", () => {
     const [alarm] = alarmWith('SecondsUntilExpiry') as {
       Properties: { Dimensions: { Name: string; Value: unknown }[] };
     }[];
@@ -329,7 +366,8 @@ describe('alarms', () => {
       MetricName: 'SecondsUntilExpiry',
       Statistic: 'Minimum',
       Period: 3600,
-      Threshold: 14_400,
+      Threshold: 3600,
+      EvaluationPeriods: 1,
       ComparisonOperator: 'LessThanThreshold',
       TreatMissingData: 'notBreaching',
     });
@@ -338,9 +376,98 @@ describe('alarms', () => {
     expect(JSON.stringify(alarm?.Properties.Dimensions[0]?.Value)).toContain(`"Ref":"${secretId}"`);
     expect(alarm?.Properties.Dimensions[1]?.Value).toBe('momento-token-rotator');
   });
+
+  describe('the expiry alarm against the due rule the function is deployed with', () => {
+    // The deployed settings, read back from the template: period, due rule and threshold.
+    const deployed = () => {
+      const variables = (
+        only(template, 'AWS::Lambda::Function').properties.Environment as {
+          Variables: Record<string, string>;
+        }
+      ).Variables;
+      const [expiry] = alarmWith('SecondsUntilExpiry') as {
+        Properties: { Threshold: number; Period: number };
+      }[];
+      return {
+        period: expiry?.Properties.Period ?? Number.NaN,
+        threshold: expiry?.Properties.Threshold ?? Number.NaN,
+        rule: {
+          rotateAtRemainingFraction: Number(variables.ROTATE_AT_REMAINING_FRACTION),
+          rotateWithinSeconds: Number(variables.ROTATE_WITHIN_SECONDS),
+        },
+      };
+    };
+    /**
+     * What the sweeps of one key report (SecondsUntilExpiry, which the sweep emits before it starts a rotation)
+     * until one finds it due, or, with `rotationsFail`, until it expires. Sweeps run every period from `phase`
+     * after the key was issued.
+     */
+    const reports = (lifetime: number, phase: number, rotationsFail: boolean): number[] => {
+      const { period, rule } = deployed();
+      const seen: number[] = [];
+      for (let t = phase; t < lifetime; t += period) {
+        const expiry = expiryOf(lifetime, 0, t * 1000, rule);
+        seen.push(expiry.remaining);
+        if (expiry.due && !rotationsFail) break;
+      }
+      return seen;
+    };
+    // Lifetimes from the due margin itself to 100 days; sweeps at 20 phases within a period.
+    const lifetimes = [2, 2.5, 3, 4, 7, 12, 24, 36, 7 * 24, 30 * 24, 100 * 24].map((hours) => hours * 3600);
+    const phases = Array.from({ length: 20 }, (_, i) => ((i + 0.5) / 20) * 3600);
+
+    it('never fires on a healthy rotation, whatever the key lifetime and the sweep phase', () => {
+      const { threshold } = deployed();
+      for (const lifetime of lifetimes) {
+        for (const phase of phases) {
+          const lowest = Math.min(...reports(lifetime, phase, false));
+          expect({ lifetime, phase, lowest }).toEqual({
+            lifetime,
+            phase,
+            lowest: expect.toSatisfy((n: number) => n >= threshold),
+          });
+        }
+      }
+    });
+
+    it('fires before the key expires when its rotations keep failing', () => {
+      const { threshold } = deployed();
+      for (const lifetime of lifetimes) {
+        for (const phase of phases) {
+          const belowThreshold = reports(lifetime, phase, true).filter((r) => r > 0 && r < threshold);
+          expect({ lifetime, phase, fires: belowThreshold.length > 0 }).toEqual({
+            lifetime,
+            phase,
+            fires: true,
+          });
+        }
+      }
+    });
+  });
 });
 
 describe('the alarm topic', () => {
+  // Only alarms of this account and region, never another account's resource acting through CloudWatch.
+  const fromOwnAlarms = {
+    StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+    ArnLike: {
+      'aws:SourceArn': {
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':cloudwatch:',
+            { Ref: 'AWS::Region' },
+            ':',
+            { Ref: 'AWS::AccountId' },
+            ':alarm:*',
+          ],
+        ],
+      },
+    },
+  };
+
   it('is encrypted with a rotating customer managed key that CloudWatch may use', () => {
     const keyId = only(template, 'AWS::KMS::Key').id;
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });
@@ -351,7 +478,26 @@ describe('the alarm topic', () => {
           Match.objectLike({
             Principal: { Service: 'cloudwatch.amazonaws.com' },
             Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+            Condition: fromOwnAlarms,
           }),
+        ]),
+      },
+    });
+  });
+
+  it("lets this account's CloudWatch alarms publish, since its own access policy replaces the default one", () => {
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: topicId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Sid: 'CloudWatchAlarmsPublish',
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Resource: { Ref: topicId },
+            Condition: fromOwnAlarms,
+          },
         ]),
       },
     });
