@@ -35,14 +35,21 @@ export interface ChaosRates {
   readonly latencyMs?: number;
 }
 
+/**
+ * Counted faults add up: arming `throttleNext(op, 1)` twice throttles the next two calls, and counted
+ * latencies and drops queue behind those already armed (first armed, first taken).
+ */
 export interface FaultControl {
-  /** The next `n` calls of `op` answer ThrottlingException (HTTP 400) and change nothing. */
+  /** The next `n` calls of `op` answer ThrottlingException (HTTP 400) and change nothing; adds to those armed. */
   throttleNext(op: OperationSelector, n?: number): void;
-  /** The next `n` calls of `op` answer InternalServiceError (HTTP 500) and change nothing. */
+  /** The next `n` calls of `op` answer InternalServiceError (HTTP 500) and change nothing; adds to those armed. */
   serverErrorNext(op: OperationSelector, n?: number): void;
-  /** Calls of `op` wait `ms` before they are processed: all of them, or only the next `n`. */
+  /**
+   * Calls of `op` wait `ms` before they are processed: only the next `n` (queued behind counted latencies
+   * already armed), or, without `n`, every call until cleared (replacing whatever latency `op` had).
+   */
   latency(op: OperationSelector, ms: number, n?: number): void;
-  /** The next `n` calls of `op` take effect, then the response is lost (see {@link DropMode}). */
+  /** The next `n` calls of `op` take effect, then the response is lost (see {@link DropMode}); adds to those armed. */
   commitThenDropNext(op: OperationSelector, n?: number, mode?: DropMode): void;
   /** Random faults on every call of `op`, from a seeded generator so a run can be replayed. */
   chaos(op: OperationSelector, rates: ChaosRates, seed?: number): void;
@@ -68,12 +75,9 @@ export interface FaultDecision {
   readonly drop?: DropMode;
 }
 
-interface Counted {
-  remaining: number;
-}
-
+/** A counted latency: `ms` for each of the next `remaining` calls (Infinity: every call until cleared). */
 interface Latency {
-  ms: number;
+  readonly ms: number;
   remaining: number;
 }
 
@@ -94,6 +98,11 @@ function seeded(seed: number): () => number {
   };
 }
 
+function checkedCount(n: number): number {
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`n must be a non-negative integer, received ${n}`);
+  return n;
+}
+
 function zeroCalls(): Record<Operation, number> {
   return Object.fromEntries(OPERATIONS.map((op) => [op, 0])) as Record<Operation, number>;
 }
@@ -103,10 +112,12 @@ function zeroFaults(): Record<FaultKind, number> {
 }
 
 export class FaultInjector implements FaultControl {
-  private throttles = new Map<OperationSelector, Counted>();
-  private serverErrors = new Map<OperationSelector, Counted>();
-  private drops = new Map<OperationSelector, Counted & { mode: DropMode }>();
-  private latencies = new Map<OperationSelector, Latency>();
+  private throttles = new Map<OperationSelector, number>();
+  private serverErrors = new Map<OperationSelector, number>();
+  /** One mode per armed drop, in the order armed. */
+  private drops = new Map<OperationSelector, DropMode[]>();
+  /** Latencies in the order armed. */
+  private latencies = new Map<OperationSelector, Latency[]>();
   private chaosByOp = new Map<OperationSelector, Chaos>();
 
   readonly stats: EmulatorStats;
@@ -129,19 +140,30 @@ export class FaultInjector implements FaultControl {
   }
 
   throttleNext(op: OperationSelector, n = 1): void {
-    this.throttles.set(op, { remaining: n });
+    this.throttles.set(op, (this.throttles.get(op) ?? 0) + checkedCount(n));
   }
 
   serverErrorNext(op: OperationSelector, n = 1): void {
-    this.serverErrors.set(op, { remaining: n });
+    this.serverErrors.set(op, (this.serverErrors.get(op) ?? 0) + checkedCount(n));
   }
 
   latency(op: OperationSelector, ms: number, n = Number.POSITIVE_INFINITY): void {
-    this.latencies.set(op, { ms, remaining: n });
+    if (!Number.isFinite(ms) || ms < 0)
+      throw new RangeError(`ms must be a non-negative number, received ${ms}`);
+    if (n === Number.POSITIVE_INFINITY) {
+      this.latencies.set(op, [{ ms, remaining: n }]);
+      return;
+    }
+    if (checkedCount(n) === 0) return;
+    const queue = this.latencies.get(op) ?? [];
+    queue.push({ ms, remaining: n });
+    this.latencies.set(op, queue);
   }
 
   commitThenDropNext(op: OperationSelector, n = 1, mode: DropMode = 'reset'): void {
-    this.drops.set(op, { remaining: n, mode });
+    const queue = this.drops.get(op) ?? [];
+    for (let i = checkedCount(n); i > 0; i--) queue.push(mode);
+    this.drops.set(op, queue);
   }
 
   chaos(op: OperationSelector, rates: ChaosRates, seed = 1): void {
@@ -159,41 +181,63 @@ export class FaultInjector implements FaultControl {
   /** Counts the call and decides its faults; counted faults win over random ones. */
   decide(op: Operation): FaultDecision {
     this.stats.calls[op]++;
-    let delayMs = 0;
-    const latency = this.take(this.latencies, op);
-    if (latency) delayMs += latency.ms;
+    let delayMs = this.takeLatency(op);
     const chaos = this.chaosByOp.get(op) ?? this.chaosByOp.get('*');
     const roll = (p: number | undefined) =>
       p !== undefined && p > 0 && chaos !== undefined && chaos.random() < p;
     if (chaos?.rates.latencyMs) delayMs += Math.round(chaos.random() * chaos.rates.latencyMs);
     if (delayMs > 0) this.count(op, 'latency');
 
-    if (this.take(this.throttles, op) || roll(chaos?.rates.throttle)) {
+    if (this.takeCounted(this.throttles, op) || roll(chaos?.rates.throttle)) {
       this.count(op, 'throttle');
       return { delayMs, reject: 'throttle' };
     }
-    if (this.take(this.serverErrors, op) || roll(chaos?.rates.serverError)) {
+    if (this.takeCounted(this.serverErrors, op) || roll(chaos?.rates.serverError)) {
       this.count(op, 'serverError');
       return { delayMs, reject: 'serverError' };
     }
-    const drop = this.take(this.drops, op);
+    const drop = this.takeDrop(op);
     if (drop || roll(chaos?.rates.commitThenDrop)) {
       this.count(op, 'commitThenDrop');
-      return { delayMs, drop: drop?.mode ?? chaos?.rates.dropMode ?? 'reset' };
+      return { delayMs, drop: drop ?? chaos?.rates.dropMode ?? 'reset' };
     }
     return { delayMs };
   }
 
-  private take<T extends Counted>(faults: Map<OperationSelector, T>, op: Operation): T | undefined {
+  /** Takes one armed call from `op`'s own count first, then from `*`'s. */
+  private takeCounted(faults: Map<OperationSelector, number>, op: Operation): boolean {
     for (const key of [op, '*'] as const) {
-      const fault = faults.get(key);
-      if (fault && fault.remaining > 0) {
-        fault.remaining--;
-        if (fault.remaining <= 0) faults.delete(key);
-        return fault;
+      const remaining = faults.get(key) ?? 0;
+      if (remaining > 0) {
+        if (remaining === 1) faults.delete(key);
+        else faults.set(key, remaining - 1);
+        return true;
       }
     }
+    return false;
+  }
+
+  private takeDrop(op: Operation): DropMode | undefined {
+    for (const key of [op, '*'] as const) {
+      const queue = this.drops.get(key);
+      const mode = queue?.shift();
+      if (queue?.length === 0) this.drops.delete(key);
+      if (mode !== undefined) return mode;
+    }
     return undefined;
+  }
+
+  private takeLatency(op: Operation): number {
+    for (const key of [op, '*'] as const) {
+      const queue = this.latencies.get(key);
+      const head = queue?.[0];
+      if (queue === undefined || head === undefined) continue;
+      head.remaining--;
+      if (head.remaining <= 0) queue.shift();
+      if (queue.length === 0) this.latencies.delete(key);
+      return head.ms;
+    }
+    return 0;
   }
 
   private count(op: Operation, kind: FaultKind): void {

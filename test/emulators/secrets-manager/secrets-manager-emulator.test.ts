@@ -744,6 +744,67 @@ describe('fault injection through the SDK', () => {
     expect(sm.stats.calls.DescribeSecret - callsBefore).toBe(6);
   });
 
+  it('adds counted faults armed twice on one operation instead of replacing the first', async () => {
+    // Prepare
+    const { name } = sm.createSecret(unique('armed-twice'), 'v');
+    const once = clientFor(sm, { maxAttempts: 1 });
+    const get = () =>
+      once.send(new GetSecretValueCommand({ SecretId: name })).then(
+        () => 'ok',
+        (error: Error) => error.name,
+      );
+    const token = randomUUID();
+    const put = () =>
+      once
+        .send(new PutSecretValueCommand({ SecretId: name, ClientRequestToken: token, SecretString: 'w' }))
+        .then(
+          () => 'ok',
+          (error: Error) => error.name,
+        );
+
+    // Act
+    sm.faults.throttleNext('GetSecretValue', 1);
+    sm.faults.throttleNext('GetSecretValue', 1);
+    sm.faults.serverErrorNext('GetSecretValue', 1);
+    sm.faults.serverErrorNext('GetSecretValue', 2);
+    const gets = [await get(), await get(), await get(), await get(), await get(), await get()];
+    sm.faults.commitThenDropNext('PutSecretValue', 1, 'status500');
+    sm.faults.commitThenDropNext('PutSecretValue', 1, 'reset');
+    const puts = [await put(), await put(), await put()];
+    sm.faults.latency('DescribeSecret', 60, 1);
+    sm.faults.latency('DescribeSecret', 120, 1);
+    const describes = [];
+    for (let i = 0; i < 3; i++) {
+      const started = performance.now();
+      await once.send(new DescribeSecretCommand({ SecretId: name }));
+      describes.push(performance.now() - started);
+    }
+
+    // Assess
+    expect(gets).toEqual([
+      'ThrottlingException',
+      'ThrottlingException',
+      'InternalServiceError',
+      'InternalServiceError',
+      'InternalServiceError',
+      'ok',
+    ]);
+    const putLog = sm.requestLog.filter(
+      (r) => r.operation === 'PutSecretValue' && r.clientRequestToken === token,
+    );
+    expect(puts[2]).toBe('ok');
+    expect(putLog.map((r) => [r.fault, r.status])).toEqual([
+      ['commitThenDrop', 500],
+      ['commitThenDrop', 0],
+      [undefined, 200],
+    ]);
+    const latencies = sm.requestLog
+      .filter((r) => r.operation === 'DescribeSecret' && r.secretId === name)
+      .map((r) => r.latencyMs);
+    expect(latencies).toEqual([60, 120, undefined]);
+    expect(describes[1]).toBeGreaterThanOrEqual(115);
+  });
+
   it('keeps a PutSecretValue whose response was lost idempotent for the SDK retry and a later call', async () => {
     // Prepare
     const { name } = sm.createSecret(unique('drop'), 'v1');
