@@ -49,7 +49,9 @@
  *   rotated version, often an empty one, and blocks RotateSecret until something clears or finishes it.
  *   Failed rotations are not reattempted later (the service would, at the next rotation window).
  * - ListSecrets / BatchGetSecretValue with Filters: AND across filters, OR across a filter's values
- *   (1-10), prefix match (`name` case-sensitive), `!` negates; real NextToken pagination, a page of
+ *   (1-10), prefix match (`name`, `tag-key`, `tag-value` case-sensitive), `!` negates; `all` breaks its value
+ *   into words (at punctuation, case changes, letter/digit changes) and matches, not case-sensitive, any
+ *   word that begins a word of the name, description, tag keys or tag values; real NextToken pagination, a page of
  *   `listPageSize` when MaxResults is absent and never more than `maxPageSize`.
  * - BatchGetSecretValue with SecretIdList (1-20): AWSCURRENT of each, an `Errors` entry per id that
  *   fails (unknown secret, no current value).

@@ -379,6 +379,94 @@ describe('secrets and versions over the real SDK client', () => {
     ).rejects.toBeInstanceOf(InvalidParameterException);
   });
 
+  it('negates a filter value that starts with "!" and keeps the other values of the filter', async () => {
+    // Prepare
+    const prefix = unique('negate');
+    const [a, b, c] = ['a', 'b', 'c'].map((s) => sm.createSecret(`${prefix}/${s}`, s));
+    const names = async (Filters: { Key: 'name' | 'all'; Values: string[] }[]) =>
+      (await client.send(new ListSecretsCommand({ Filters, MaxResults: 100 }))).SecretList?.map(
+        (x) => x.Name,
+      );
+
+    // Act
+    const withoutB = await names([{ Key: 'name', Values: [`${prefix}/`, `!${prefix}/b`] }]);
+    const onlyNegated = await names([
+      { Key: 'name', Values: [`${prefix}/`] },
+      { Key: 'name', Values: [`!${prefix}/a`, `!${prefix}/c`] },
+    ]);
+
+    // Assess
+    expect(withoutB).toEqual([a?.name, c?.name]);
+    expect(onlyNegated).toEqual([b?.name]);
+  });
+
+  it('splits an "all" filter value into words and matches them in any attribute, not case-sensitive', async () => {
+    // Prepare
+    const prefix = unique('search');
+    const create = (suffix: string, Description?: string, Tags?: { Key: string; Value: string }[]) =>
+      client.send(
+        new CreateSecretCommand({ Name: `${prefix}/${suffix}`, SecretString: 'v', Description, Tags }),
+      );
+    const orders = await create('orders-Database', 'Nightly export', [{ Key: 'Team', Value: 'Payments' }]);
+    const billing = await create('billing', 'Reporting credentials', [{ Key: 'owner', Value: 'finance' }]);
+    const other = await create('other');
+    const search = async (...values: string[]) =>
+      (
+        await client.send(
+          new ListSecretsCommand({
+            Filters: [
+              { Key: 'name', Values: [`${prefix}/`] },
+              { Key: 'all', Values: values },
+            ],
+          }),
+        )
+      ).SecretList?.map((x) => x.Name);
+
+    // Act
+    const byTagValue = await search('PAYMENTS');
+    const byCamelCaseWords = await search('credsDatabase#892');
+    const byEitherWord = await search('reporting_EXPORT');
+    const byTagKey = await search('OWNER');
+    const negated = await search('!team');
+    const noWord = await search('#');
+
+    // Assess
+    expect(byTagValue).toEqual([orders.Name]);
+    // "creds", "Database" and "892": only "Database" begins a word (of orders-Database's name).
+    expect(byCamelCaseWords).toEqual([orders.Name]);
+    expect(byEitherWord).toEqual([orders.Name, billing.Name]);
+    expect(byTagKey).toEqual([billing.Name]);
+    expect(negated).toEqual([billing.Name, other.Name]);
+    expect(noWord).toEqual([]);
+  });
+
+  it('returns the AWSCURRENT values of the secrets a BatchGetSecretValue filter selects, page by page', async () => {
+    // Prepare
+    const prefix = unique('batch-filter');
+    const secrets = ['a', 'b', 'c', 'd'].map((s) => sm.createSecret(`${prefix}/${s}`, `value-${s}`));
+    sm.createSecret(`${unique('batch-filter')}/x`, 'not mine');
+    const filters = [{ Key: 'name' as const, Values: [`${prefix}/`, `!${prefix}/c`] }];
+
+    // Act
+    const first = await client.send(new BatchGetSecretValueCommand({ Filters: filters, MaxResults: 2 }));
+    const second = await client.send(
+      new BatchGetSecretValueCommand({ Filters: filters, MaxResults: 2, NextToken: first.NextToken }),
+    );
+    const both = client.send(
+      new BatchGetSecretValueCommand({ Filters: filters, SecretIdList: [secrets[0]?.name as string] }),
+    );
+
+    // Assess
+    expect(first.SecretValues?.map((v) => [v.Name, v.SecretString, v.VersionStages])).toEqual([
+      [secrets[0]?.name, 'value-a', ['AWSCURRENT']],
+      [secrets[1]?.name, 'value-b', ['AWSCURRENT']],
+    ]);
+    expect(first.NextToken).toBeDefined();
+    expect(second.SecretValues?.map((v) => v.SecretString)).toEqual(['value-d']);
+    expect(second.NextToken).toBeUndefined();
+    await expect(both).rejects.toBeInstanceOf(InvalidParameterException);
+  });
+
   it('reaches the emulator through AWS_ENDPOINT_URL_SECRETS_MANAGER with any credentials', async () => {
     // Prepare
     const saved = process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;

@@ -128,6 +128,19 @@ const FILTER_KEYS = new Set([
 const SORT_BY = new Set(['created-date', 'last-accessed-date', 'last-changed-date', 'name']);
 
 const seconds = (ms: number) => ms / 1000;
+
+/**
+ * The words of a search string as the `all` filter sees them (API reference, Filter: "Breaks the filter value
+ * string into words and then searches all attributes for matches. Not case-sensitive"; user guide, Find
+ * secrets: special characters are ignored, only letters and digits count, and words break where the case
+ * changes and between letters and digits: "credsDatabase#892 searches for creds, Database, and 892").
+ */
+export function searchWords(text: string): string[] {
+  return text
+    .split(/[^A-Za-z0-9]+/)
+    .flatMap((part) => part.split(/(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z])(?=[0-9])|(?<=[0-9])(?=[A-Za-z])/))
+    .filter((word) => word !== '');
+}
 const startOfUtcDay = (ms: number) => ms - (ms % 86_400_000);
 
 function withoutUndefined(record: JsonObject): JsonObject {
@@ -739,7 +752,7 @@ export class SecretStore {
           return { texts: [], caseSensitive: false };
         default:
           return {
-            texts: [secret.name, ...(secret.description ?? '').split(/\s+/), ...tagKeys, ...tagValues],
+            texts: [secret.name, secret.description ?? '', ...tagKeys, ...tagValues].flatMap(searchWords),
             caseSensitive: false,
           };
       }
@@ -747,9 +760,9 @@ export class SecretStore {
     const matches = (secret: Secret, key: string, value: string): boolean => {
       const { texts, caseSensitive } = fields(secret, key);
       const fold = (text: string) => (caseSensitive ? text : text.toLowerCase());
-      return texts.some((text) =>
-        key === 'all' ? fold(text).includes(fold(value)) : fold(text).startsWith(fold(value)),
-      );
+      // `all` breaks the value into words; a secret matches when any of them begins a word of an attribute.
+      const wanted = key === 'all' ? searchWords(value) : [value];
+      return wanted.some((word) => texts.some((text) => fold(text).startsWith(fold(word))));
     };
     return [...this.byArn.values()]
       .filter((secret) =>
