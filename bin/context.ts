@@ -44,16 +44,25 @@ const SECRET_ARN =
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 const EMAIL = /^[^\s@,]+@[^\s@,]+\.[^\s@,]+$/;
+const WHOLE_NUMBER = /^\d+$/;
+const DECIMAL = /^(\d+(\.\d+)?|\.\d+)$/;
+
+/** Where the stack is deployed, as the CDK CLI tells the app (CDK_DEFAULT_ACCOUNT / CDK_DEFAULT_REGION). */
+export interface DeployTarget {
+  readonly account?: string;
+  readonly region?: string;
+}
 
 /**
  * Reads the deploy options once, into typed stack props. Every bad value fails here, before anything is
  * built, with a message that shows the value received and what is allowed.
  */
-export function readDeployContext(context: ContextSource): DeployProps {
+export function readDeployContext(context: ContextSource, target: DeployTarget = {}): DeployProps {
   rejectUnknownOptions(context);
 
   const secretNames = readList(context, 'secretName', SECRET_NAME);
   const existingSecretArns = readList(context, 'existingSecretArn', SECRET_ARN);
+  if (existingSecretArns !== undefined) checkOneAccountAndRegion(existingSecretArns, target);
   if (secretNames === undefined && existingSecretArns === undefined) {
     throw new ContextError(
       'name the secrets to manage: -c secretName=momento/api-key to create one (comma-separated for ' +
@@ -68,7 +77,7 @@ export function readDeployContext(context: ContextSource): DeployProps {
     );
   }
 
-  const minutes = readNumber(context, 'scheduleMinutes', (n) => {
+  const minutes = readNumber(context, 'scheduleMinutes', WHOLE_NUMBER, (n) => {
     const seconds = n * 60;
     return (
       Number.isInteger(n) &&
@@ -84,7 +93,12 @@ export function readDeployContext(context: ContextSource): DeployProps {
     alarmEmail: readString(context, 'alarmEmail', EMAIL),
     alarmTopicArn: readString(context, 'alarmTopicArn', TOPIC_ARN),
     schedulePeriod: minutes === undefined ? undefined : Duration.minutes(minutes),
-    rotateAtRemainingFraction: readNumber(context, 'rotateAtRemainingFraction', (n) => n > 0 && n < 1),
+    rotateAtRemainingFraction: readNumber(
+      context,
+      'rotateAtRemainingFraction',
+      DECIMAL,
+      (n) => n > 0 && n < 1,
+    ),
   };
 }
 
@@ -136,15 +150,50 @@ function readList(context: ContextSource, key: ContextKey, pattern: RegExp): str
   return values;
 }
 
+/**
+ * A number written the plain way: `Number()` alone would also take `0x10`, `1e1` or `Infinity`, and a typo
+ * such as `0x10` would deploy a schedule nobody meant.
+ */
 function readNumber(
   context: ContextSource,
   key: ContextKey,
+  written: RegExp,
   allowed: (n: number) => boolean,
 ): number | undefined {
   const raw = readRaw(context, key);
   if (raw === undefined) return undefined;
   const value =
-    typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
+    typeof raw === 'number'
+      ? raw
+      : typeof raw === 'string' && written.test(raw.trim())
+        ? Number(raw.trim())
+        : Number.NaN;
   if (!Number.isFinite(value) || !allowed(value)) throw invalid(key, raw);
   return value;
+}
+
+/**
+ * The stack and the secrets it manages must share an account and a region: a rotation function reaches
+ * secrets in its own region only, and the deployment would otherwise fail late, in CloudFormation.
+ */
+function checkOneAccountAndRegion(arns: readonly string[], target: DeployTarget): void {
+  const where = (arn: string) => {
+    const [, , , region, account] = arn.split(':');
+    return { region: region ?? '', account: account ?? '' };
+  };
+  const first = arns[0] as string;
+  const expected = {
+    region: target.region ?? where(first).region,
+    account: target.account ?? where(first).account,
+  };
+  const of = target.region !== undefined || target.account !== undefined ? 'the deployment' : 'the first ARN';
+  for (const arn of arns) {
+    const { region, account } = where(arn);
+    if (region !== expected.region || account !== expected.account) {
+      throw new ContextError(
+        `-c existingSecretArn must name secrets in the account and region of ${of} ` +
+          `(${expected.account}, ${expected.region}); received ${JSON.stringify(arn)}, in ${account}, ${region}`,
+      );
+    }
+  }
 }

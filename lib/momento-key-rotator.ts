@@ -9,7 +9,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -224,6 +224,22 @@ export class MomentoKeyRotator extends Construct {
         }),
       );
     });
+    const environment = {
+      ROTATOR_SECRET_IDS: managed.map((m) => m.id).join(','),
+      ROTATE_AT_REMAINING_FRACTION: String(settings.rotateAtRemainingFraction),
+      ROTATE_WITHIN_SECONDS: String(settings.rotateWithin.toSeconds()),
+      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      NODE_OPTIONS: '--enable-source-maps',
+    };
+    const bytes = environmentBytesAtLeast(environment, managed, stack);
+    if (bytes > LAMBDA_ENVIRONMENT_LIMIT) {
+      throw new Error(
+        `${this.node.path}: secrets: ${managed.length} secrets make the function's environment at least ${bytes} ` +
+          `bytes, over Lambda's limit of ${LAMBDA_ENVIRONMENT_LIMIT} for all its variables; split the secrets ` +
+          'across several rotators (one stack or construct per group)',
+      );
+    }
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       entry: path.join(REPO_ROOT, 'src', 'handler.ts'),
       handler: 'handler',
@@ -236,14 +252,7 @@ export class MomentoKeyRotator extends Construct {
       logGroup: this.logGroup,
       timeout: settings.timeout,
       memorySize: settings.memorySize,
-      environment: {
-        ROTATOR_SECRET_IDS: managed.map((m) => m.id).join(','),
-        ROTATE_AT_REMAINING_FRACTION: String(settings.rotateAtRemainingFraction),
-        ROTATE_WITHIN_SECONDS: String(settings.rotateWithin.toSeconds()),
-        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        NODE_OPTIONS: '--enable-source-maps',
-      },
+      environment,
       bundling: {
         forceDockerBundling: false,
         format: nodejs.OutputFormat.CJS,
@@ -597,6 +606,40 @@ function toManagedSecret(secret: secretsmanager.ISecret): ManagedSecret {
     policyArn: secret.secretFullArn ?? `${secret.secretArn}-??????`,
     id: secret.secretFullArn ?? secret.secretArn,
   };
+}
+
+/** Lambda refuses a function whose environment variables (names and values) exceed 4 KB in all. */
+const LAMBDA_ENVIRONMENT_LIMIT = 4096;
+
+/**
+ * A lower bound of the environment's size once deployed. An ARN only CloudFormation knows counts its fixed
+ * parts (`arn:aws:secretsmanager:<region>:<account>:secret:`), the name when the construct can see it, and the
+ * six-character suffix; so the synth fails only where the deployment certainly would.
+ */
+function environmentBytesAtLeast(
+  environment: Record<string, string>,
+  managed: readonly ManagedSecret[],
+  stack: Stack,
+): number {
+  const known = (value: string, fallback: number) => (Token.isUnresolved(value) ? fallback : value.length);
+  const arnFixedParts =
+    'arn:aws:secretsmanager:'.length +
+    known(stack.region, 'us-east-1'.length) +
+    ':'.length +
+    12 +
+    ':secret:'.length +
+    '-AbCdEf'.length;
+  const ids = managed.reduce((sum, m) => {
+    if (!Token.isUnresolved(m.id)) return sum + m.id.length;
+    const child = m.secret.node.defaultChild;
+    const name =
+      child instanceof secretsmanager.CfnSecret && typeof child.name === 'string' ? child.name : '';
+    return sum + arnFixedParts + known(name, 1);
+  }, managed.length - 1);
+  return Object.entries(environment).reduce(
+    (sum, [key, value]) => sum + key.length + (key === 'ROTATOR_SECRET_IDS' ? ids : known(value, 0)),
+    0,
+  );
 }
 
 /** "1 hour", "90 minutes": the unit a person reads in an alarm description. */

@@ -96,17 +96,48 @@ describe('deploy options', () => {
     [{ secretName: 'a', scheduleMinutes: '1441' }, '(received "1441")'],
     [{ secretName: 'a', scheduleMinutes: '7.5' }, '(received "7.5")'],
     [{ secretName: 'a', scheduleMinutes: 'hourly' }, '(received "hourly")'],
+    [{ secretName: 'a', scheduleMinutes: '0x10' }, '(received "0x10")'],
+    [{ secretName: 'a', scheduleMinutes: '1e1' }, '(received "1e1")'],
+    [{ secretName: 'a', scheduleMinutes: ' ' }, undefined],
     [
       { secretName: 'a', rotateAtRemainingFraction: '1' },
       '-c rotateAtRemainingFraction must be rotate when this fraction of a key lifetime remains, greater than 0 and less than 1 (received "1")',
     ],
     [{ secretName: 'a', rotateAtRemainingFraction: '0' }, '(received "0")'],
     [{ secretName: 'a', rotateAtRemainingFraction: 'half' }, '(received "half")'],
+    [{ secretName: 'a', rotateAtRemainingFraction: '5e-1' }, '(received "5e-1")'],
+    [{ secretName: 'a', rotateAtRemainingFraction: '0x1' }, '(received "0x1")'],
+    [
+      { existingSecretArn: `${ARN},${ARN.replace('eu-west-1', 'us-east-1').replace('team/', 'other/')}` },
+      '-c existingSecretArn must name secrets in the account and region of the first ARN (123456789012, eu-west-1); ' +
+        'received "arn:aws:secretsmanager:us-east-1:123456789012:secret:other/momento-AbCdEf", in 123456789012, us-east-1',
+    ],
     [
       { secretName: 'a', schedulMinutes: '5' },
       'unknown option -c schedulMinutes; the options are: secretName, existingSecretArn',
     ],
   ])('refuses %o, showing the value received and what is allowed', (options, message) => {
     expect(() => readDeployContext(context(options))).toThrow(message);
+  });
+
+  it('accepts fractions written with or without a leading zero', () => {
+    for (const written of ['0.25', '.25']) {
+      const props = readDeployContext(context({ secretName: 'a', rotateAtRemainingFraction: written }));
+      expect(props.rotateAtRemainingFraction).toBe(0.25);
+    }
+  });
+
+  it('refuses existing secrets outside the account and region the CLI deploys to', () => {
+    const options = context({ existingSecretArn: ARN });
+    expect(
+      readDeployContext(options, { account: '123456789012', region: 'eu-west-1' }).existingSecretArns,
+    ).toEqual([ARN]);
+    expect(() => readDeployContext(options, { account: '123456789012', region: 'us-east-1' })).toThrow(
+      '-c existingSecretArn must name secrets in the account and region of the deployment (123456789012, us-east-1); ' +
+        `received "${ARN}", in 123456789012, eu-west-1`,
+    );
+    expect(() => readDeployContext(options, { account: '210987654321' })).toThrow(
+      'of the deployment (210987654321, eu-west-1)',
+    );
   });
 });

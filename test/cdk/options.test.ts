@@ -253,6 +253,16 @@ describe('the construct', () => {
 });
 
 describe('the stack', () => {
+  it("refuses more secrets than the function's 4 KB environment can name, before CloudFormation would", () => {
+    const secretNames = Array.from(
+      { length: 60 },
+      (_, i) => `momento/team-${String(i).padStart(2, '0')}/api-key`,
+    );
+    expect(() => new MomentoTokenRotatorStack(newApp(), 'Many', { secretNames })).toThrow(
+      /^Many\/Rotator: secrets: 60 secrets make the function's environment at least 5\d{3} bytes, over Lambda's limit of 4096/,
+    );
+  });
+
   it('refuses to build without a secret to manage', () => {
     expect(() => new MomentoTokenRotatorStack(newApp(), 'Empty', {})).toThrow(
       'Empty: name at least one secret: secretNames to create them, or existingSecretArns to manage existing ' +
