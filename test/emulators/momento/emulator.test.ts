@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { auth } from '@gomomento/generated-types';
 import {
   AuthClient,
   AuthClientConfigurations,
@@ -12,9 +13,12 @@ import {
   NoopMomentoLoggerFactory,
   RefreshApiKey,
 } from '@gomomento/sdk';
-import { status } from '@grpc/grpc-js';
+import { credentials as grpcCredentials, type ServiceError, status } from '@grpc/grpc-js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SdkMomentoAuth } from '../../../src/adapters/momento';
+import { MomentoCallError } from '../../../src/errors';
 import { type KeyPair, type MomentoEmulator, startMomentoEmulator } from './index';
+import { wireKeyOf } from './ledger';
 
 const T0 = Date.UTC(2030, 0, 1);
 const HOUR = 3600;
@@ -344,6 +348,13 @@ describe('Momento emulator: fault injection', () => {
     expect(liveToken).toBeDefined();
     expect(liveToken).not.toBe(pair.refreshToken);
     expect(momento.stats.committedThenDropped).toBe(droppedBefore + 1);
+    expect(momento.droppedRefreshes.at(-1)).toEqual({
+      chainId: chain,
+      spentRefreshToken: pair.refreshToken,
+      issuedRefreshToken: liveToken,
+      at: now,
+      cause: 'injected',
+    });
     const live = momento.livePair(chain);
     if (live === undefined) throw new Error('the chain should be live');
     expect(outcome(await refresh(live))).toBe('SUCCESS');
@@ -365,6 +376,89 @@ describe('Momento emulator: fault injection', () => {
     expect(raced).toBe('client timeout');
     expect(momento.liveRefreshToken(chain)).not.toBe(pair.refreshToken);
     expect(outcome(late)).toBe(MomentoErrorCode.TIMEOUT_ERROR);
+  });
+});
+
+describe('Momento emulator: slow refreshes', () => {
+  it('delays a refresh by the injected latency, then answers it with the committed pair', async () => {
+    // Prepare
+    const pair = momento.mintKeyPair({ lifetimeSeconds: HOUR });
+    const chain = momento.chainOf(pair.apiKey);
+    const delayedBefore = momento.stats.faultsByKind.latency;
+    momento.faults.latency('RefreshApiToken', 250);
+
+    // Act
+    const started = performance.now();
+    const next = refreshed(await refresh(pair));
+    const elapsedMs = performance.now() - started;
+
+    // Assess
+    expect(elapsedMs).toBeGreaterThanOrEqual(245);
+    expect(momento.stats.faultsByKind.latency).toBe(delayedBefore + 1);
+    expect(momento.liveRefreshToken(chain)).toBe(next.refreshToken);
+    momento.faults.clear();
+    expect(outcome(await refresh(pair))).toBe(MomentoErrorCode.INVALID_ARGUMENT_ERROR);
+  });
+
+  it("commits a refresh whose client stopped waiting at its own deadline (the product's adapter)", async () => {
+    // Prepare
+    const pair = momento.mintKeyPair({ lifetimeSeconds: HOUR });
+    const chain = momento.chainOf(pair.apiKey);
+    const refreshesBefore = momento.stats.refreshes;
+    const droppedBefore = momento.droppedRefreshes.length;
+    momento.faults.latency('RefreshApiToken', 400);
+    const adapter = new SdkMomentoAuth(momento.endpoint);
+
+    // Act
+    const gaveUp = await adapter.refresh(pair, 100).then(
+      () => 'answered',
+      (error: unknown) => error,
+    );
+    const liveWhenClientGaveUp = momento.liveRefreshToken(chain);
+    await momento.whenIdle();
+    momento.faults.clear();
+
+    // Assess
+    expect(gaveUp).toBeInstanceOf(MomentoCallError);
+    expect(gaveUp).toMatchObject({ kind: 'unavailable', code: 'CLIENT_DEADLINE' });
+    expect(liveWhenClientGaveUp).toBe(pair.refreshToken);
+    // The refresh still happened: the token the caller holds is spent and the live link is one it never saw.
+    expect(momento.stats.refreshes).toBe(refreshesBefore + 1);
+    expect(momento.liveRefreshToken(chain)).not.toBe(pair.refreshToken);
+    expect(outcome(await refresh(pair))).toBe(MomentoErrorCode.INVALID_ARGUMENT_ERROR);
+    // A client that only stops waiting (a promise race) is invisible to the server: not a recorded drop.
+    expect(momento.droppedRefreshes).toHaveLength(droppedBefore);
+  });
+
+  it('records a refresh that commits after its client cancelled at the gRPC deadline as dropped', async () => {
+    // Prepare
+    const pair = momento.mintKeyPair({ lifetimeSeconds: HOUR });
+    const chain = momento.chainOf(pair.apiKey);
+    momento.faults.latency('RefreshApiToken', 300);
+    const client = new auth.auth.AuthClient(momento.endpoint, grpcCredentials.createInsecure());
+    const request = new auth.auth._RefreshApiTokenRequest({
+      api_key: wireKeyOf(pair.apiKey),
+      refresh_token: pair.refreshToken,
+    });
+
+    // Act
+    const answer = await new Promise<ServiceError | null>((resolve) =>
+      client.RefreshApiToken(request, { deadline: Date.now() + 100 }, (error) => resolve(error)),
+    );
+    await momento.whenIdle();
+    client.close();
+
+    // Assess
+    expect(answer?.code).toBe(status.DEADLINE_EXCEEDED);
+    const live = momento.liveRefreshToken(chain);
+    expect(live).not.toBe(pair.refreshToken);
+    expect(momento.droppedRefreshes.at(-1)).toEqual({
+      chainId: chain,
+      spentRefreshToken: pair.refreshToken,
+      issuedRefreshToken: live,
+      at: now,
+      cause: 'clientGone',
+    });
   });
 });
 

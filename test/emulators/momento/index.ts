@@ -36,7 +36,14 @@
  *   Counted faults are taken in arrival order, one per call: a hang first, then a failure.
  * - `stats`: live counters. `calls`, `refused`, `faultsInjected` are by method name (faults: calls failed, hung or
  *   dropped by injection); `refusedByReason` by {@link RefusalReason}; `faultsByKind` by {@link FaultKind}
- *   (latency included); `refreshes` counts committed refreshes (dropped ones included); `committedThenDropped`.
+ *   (latency included); `refreshes` counts committed refreshes (dropped ones included); `committedThenDropped`
+ *   counts injected drops.
+ * - `droppedRefreshes`: every committed refresh whose answer nobody received, in order: injected by
+ *   `commitThenDropNext` (`cause: 'injected'`), or committed after its client had cancelled the call, e.g. at its
+ *   gRPC deadline (`cause: 'clientGone'`). Each names the chain, the refresh token it spent (the one its caller
+ *   still holds) and the one it issued (the chain's live link that nobody has), and the clock time it committed.
+ *   A client that stops waiting without cancelling (a promise race, as the product's adapter does) is not seen.
+ * - `whenIdle()`: resolves once no call is waiting out an injected latency (hung calls are not waited for).
  * - `stop()`: closes at once, hung calls included (forceShutdown). Idempotent.
  *
  * Wire behaviour (what the SDK 1.118.1 sends, see node_modules/@gomomento/sdk/dist/src/internal):
@@ -121,6 +128,18 @@ interface Counters {
   faultsByKind: Record<FaultKind, number>;
 }
 
+/** A refresh that committed (token spent, pair issued) while its answer was lost. */
+export interface DroppedRefresh {
+  readonly chainId: string;
+  /** The token the refresh spent: the one its caller still holds, now refused. */
+  readonly spentRefreshToken: string;
+  /** The token issued with the pair nobody received: the chain's live link until it is refreshed again. */
+  readonly issuedRefreshToken: string;
+  /** Emulator clock (epoch ms) at the commit. */
+  readonly at: number;
+  readonly cause: 'injected' | 'clientGone';
+}
+
 export interface MomentoEmulator {
   readonly endpoint: string;
   readonly keyEndpoint: string;
@@ -131,6 +150,8 @@ export interface MomentoEmulator {
   livePair(chainId: string): KeyPair | undefined;
   readonly faults: MomentoEmulatorFaults;
   readonly stats: MomentoEmulatorStats;
+  readonly droppedRefreshes: readonly DroppedRefresh[];
+  whenIdle(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -139,10 +160,15 @@ type RefreshResponse = auth.auth._RefreshApiTokenResponse;
 type ListCachesRequest = control.control_client._ListCachesRequest;
 type ListCachesResponse = control.control_client._ListCachesResponse;
 
+/** A committed refresh: what a lost answer would leave behind. */
+interface Commit {
+  readonly chainId: string;
+  readonly spentRefreshToken: string;
+  readonly issuedRefreshToken: string;
+}
+
 /** What serving a request produced, before faults that act on answers. */
-type Served<Res> =
-  | { readonly response: Res; readonly committed: boolean }
-  | { readonly refused: RefusalReason };
+type Served<Res> = { readonly response: Res; readonly commit?: Commit } | { readonly refused: RefusalReason };
 
 const REFUSAL_DETAILS: Readonly<Record<RefusalReason, string>> = {
   malformedRequest: 'api_key and refresh_token are required',
@@ -179,9 +205,13 @@ class GrpcMomentoEmulator implements MomentoEmulator {
     faultsByKind: { fail: 0, latency: 0, hang: 0, commitThenDrop: 0 },
   };
   readonly faults: MomentoEmulatorFaults;
+  readonly droppedRefreshes: DroppedRefresh[] = [];
   endpoint = '';
   readonly #plan = new FaultPlan();
-  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #clock: () => number;
+  /** Calls waiting out an injected latency: each timer with what settles its entry in `#delayed`. */
+  readonly #timers = new Map<NodeJS.Timeout, () => void>();
+  readonly #delayed = new Set<Promise<void>>();
   readonly #hung = new Set<(code: grpc.status) => void>();
   readonly #refusalStatus: Readonly<Record<EmulatedMethod, grpc.status>>;
   readonly #log: ((line: string) => void) | undefined;
@@ -194,6 +224,7 @@ class GrpcMomentoEmulator implements MomentoEmulator {
     log: ((line: string) => void) | undefined,
   ) {
     this.ledger = new Ledger(clock, keyEndpoint);
+    this.#clock = clock;
     for (const [method, code] of Object.entries(refusalStatus)) {
       if (code === grpc.status.OK || grpc.status[code] === undefined) {
         throw new RangeError(`refusalStatus.${method} must be a gRPC error status, received ${code}`);
@@ -234,10 +265,17 @@ class GrpcMomentoEmulator implements MomentoEmulator {
     return this.ledger.livePair(chainId);
   }
 
+  async whenIdle(): Promise<void> {
+    while (this.#delayed.size > 0) await Promise.all([...this.#delayed]);
+  }
+
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    for (const timer of this.#timers) clearTimeout(timer);
+    for (const [timer, settle] of this.#timers) {
+      clearTimeout(timer);
+      settle();
+    }
     this.#timers.clear();
     this.#hung.clear();
     this.server.forceShutdown();
@@ -254,7 +292,12 @@ class GrpcMomentoEmulator implements MomentoEmulator {
         endpoint: issued.endpoint,
         valid_until: issued.validUntil,
       });
-      return { response, committed: true };
+      const commit = {
+        chainId: this.ledger.chainOf(issued.wireKey),
+        spentRefreshToken: request.refresh_token,
+        issuedRefreshToken: issued.refreshToken,
+      };
+      return { response, commit };
     });
     const listCaches = this.#unary<ListCachesRequest, ListCachesResponse>(
       'ListCaches',
@@ -262,10 +305,7 @@ class GrpcMomentoEmulator implements MomentoEmulator {
         const header = metadata.get('authorization')[0];
         const refused = this.ledger.authenticate(typeof header === 'string' ? header : undefined);
         if (refused !== undefined) return { refused };
-        return {
-          response: new control.control_client._ListCachesResponse({ cache: [], next_token: '' }),
-          committed: false,
-        };
+        return { response: new control.control_client._ListCachesResponse({ cache: [], next_token: '' }) };
       },
     );
     const authDefinition = auth.auth.UnimplementedAuthService.definition;
@@ -327,15 +367,19 @@ class GrpcMomentoEmulator implements MomentoEmulator {
           );
           return;
         }
-        if (served.committed) {
+        if (served.commit !== undefined) {
           this.stats.refreshes += 1;
           const drop = this.#plan.takeDrop();
           if (drop !== undefined) {
             this.stats.committedThenDropped += 1;
+            this.droppedRefreshes.push({ ...served.commit, at: this.#clock(), cause: 'injected' });
             this.#countFault(method, 'commitThenDrop');
             if (drop === 'hang') this.#hold(method, callback);
             else this.#answer(method, callback, drop, 'connection lost after commit (injected)');
             return;
+          }
+          if (call.cancelled) {
+            this.droppedRefreshes.push({ ...served.commit, at: this.#clock(), cause: 'clientGone' });
           }
         }
         this.#log?.(`${method} OK`);
@@ -379,11 +423,21 @@ class GrpcMomentoEmulator implements MomentoEmulator {
   }
 
   #later(ms: number, run: () => void): void {
+    let settle: () => void = () => undefined;
+    const settled = new Promise<void>((resolve) => {
+      settle = resolve;
+    });
+    this.#delayed.add(settled);
+    void settled.then(() => this.#delayed.delete(settled));
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
-      run();
+      try {
+        run();
+      } finally {
+        settle();
+      }
     }, ms);
-    this.#timers.add(timer);
+    this.#timers.set(timer, settle);
   }
 }
 
