@@ -67,6 +67,7 @@
  * emulator.configureRotation(id, lambdaArn, rules?)  // like CDK's RotationSchedule: enables, does not rotate
  * emulator.inspect(id)                    // versions with stages and values, rotation facts (epoch ms)
  * emulator.whenRotationsIdle({ includeAbandoned? })  // background rotations (and timed-out invocations)
+ * emulator.whenRequestsIdle()             // HTTP calls still handled (a delayed one whose client left included)
  * emulator.rotationLog                    // finished rotations: outcome, failedStep, error, attempts, steps
  * emulator.requestLog                     // HTTP calls: operation, ids, tokens, status, fault (no values);
  *                                         //   the most recent `requestLogLimit` (trimmed in batches)
@@ -159,6 +160,11 @@ export interface SecretsManagerEmulator {
   inspect(secretId: string): SecretSnapshot;
   /** Waits for background rotations; `includeAbandoned` also waits for timed-out invocations to settle. */
   whenRotationsIdle(opts?: { includeAbandoned?: boolean }): Promise<void>;
+  /**
+   * Waits until no HTTP call is being handled: a call delayed by injected latency is processed after the
+   * delay even when its client gave up meanwhile, and may change the secret then.
+   */
+  whenRequestsIdle(): Promise<void>;
   /** Rotations in progress. */
   readonly activeRotations: number;
   readonly rotationLog: readonly RotationRecord[];
@@ -194,7 +200,11 @@ export async function startSecretsManagerEmulator(
     retry: { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 5_000, ...opts.rotationRetry },
   });
   const rotations = runner;
-  const { server, endpoint } = await startHttpServer({
+  const {
+    server,
+    endpoint,
+    whenIdle: whenRequestsIdle,
+  } = await startHttpServer({
     store,
     faults,
     requestLog,
@@ -228,6 +238,7 @@ export async function startSecretsManagerEmulator(
     configureRotation: (secretId, lambdaArn, rules) => store.configureRotation(secretId, lambdaArn, rules),
     inspect: (secretId) => store.inspect(secretId),
     whenRotationsIdle: (idle = {}) => rotations.whenIdle(idle.includeAbandoned ?? false),
+    whenRequestsIdle,
     get activeRotations() {
       return rotations.active;
     },

@@ -948,6 +948,35 @@ describe('fault injection through the SDK', () => {
     expect(gets.map((r) => r.latencyMs)).toEqual([150, undefined]);
   });
 
+  it('still processes a delayed call whose client gave up meanwhile', async () => {
+    // Prepare
+    const { name } = sm.createSecret(unique('late'), 'v1');
+    const token = randomUUID();
+    const once = clientFor(sm, { maxAttempts: 1 });
+    sm.faults.latency('PutSecretValue', 200, 1);
+
+    // Act
+    const abandoned = once.send(
+      new PutSecretValueCommand({
+        SecretId: name,
+        ClientRequestToken: token,
+        SecretString: 'v2',
+        VersionStages: ['AWSPENDING'],
+      }),
+      { abortSignal: AbortSignal.timeout(50) },
+    );
+    await expect(abandoned).rejects.toThrow();
+    const writtenWhenClientGaveUp = sm.inspect(name).versions.some((v) => v.versionId === token);
+    await sm.whenRequestsIdle();
+
+    // Assess
+    expect(writtenWhenClientGaveUp).toBe(false);
+    expect(sm.inspect(name).versions.find((v) => v.versionId === token)).toMatchObject({
+      secretString: 'v2',
+      stages: ['AWSPENDING'],
+    });
+  });
+
   it('leaves exactly one version per token under seeded random drops and server errors', async () => {
     // Prepare
     const { name } = sm.createSecret(unique('chaos'), 'v0');

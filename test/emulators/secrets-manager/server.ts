@@ -90,7 +90,7 @@ export async function startHttpServer(deps: {
   requestLogLimit: number;
   host: string;
   port: number;
-}): Promise<{ server: Server; endpoint: string }> {
+}): Promise<{ server: Server; endpoint: string; whenIdle: () => Promise<void> }> {
   const ops = handlers(deps.store);
   // Trimmed in batches so that a long chaos run does not pay a shift of the whole log per call.
   const slack = Math.max(100, Math.ceil(deps.requestLogLimit / 10));
@@ -178,12 +178,19 @@ export async function startHttpServer(deps: {
     }
   };
 
+  // Requests still being handled, a delayed one included even after its client gave up.
+  const inFlight = new Set<Promise<void>>();
   const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
+    const handled = handle(req, res).catch((error: unknown) => {
       if (!res.headersSent) sendError(res, internalServiceError(`emulator bug: ${String(error)}`));
       else res.destroy();
     });
+    inFlight.add(handled);
+    void handled.finally(() => inFlight.delete(handled));
   });
+  const whenIdle = async () => {
+    while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+  };
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(deps.port, deps.host, () => {
@@ -192,5 +199,5 @@ export async function startHttpServer(deps: {
     });
   });
   const { port } = server.address() as AddressInfo;
-  return { server, endpoint: `http://${deps.host}:${port}` };
+  return { server, endpoint: `http://${deps.host}:${port}`, whenIdle };
 }
