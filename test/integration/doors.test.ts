@@ -284,6 +284,34 @@ describe('invariants under faults', () => {
     expect(aws.chainIntact(secret)).toBe(true);
   });
 
+  it('never starts a refresh without time left for it and the write, and calls Momento not at all (invariant 1)', async () => {
+    const secret = seed('e2e/short-time', 24 * HOUR);
+    const handler = await loadHandler(aws, [secret.name]);
+    // A rotation whose steps go to a function that does not exist leaves its empty AWSPENDING version behind.
+    const { VersionId } = await aws.client.send(
+      new RotateSecretCommand({ SecretId: secret.arn, RotationLambdaARN: `${FUNCTION_ARN}-elsewhere` }),
+    );
+    await aws.sm.whenRotationsIdle();
+    const event = { Step: 'createSecret', SecretId: secret.arn, ClientRequestToken: VersionId as string };
+    const refreshCalls = aws.momento.stats.calls.RefreshApiToken ?? 0;
+
+    // 10 s left; the deployed timing needs 10 s for the refresh, 20 s for the write and 1.5 s of margin.
+    await expect(handler(event, contextWith(10_000))).rejects.toMatchObject({
+      name: 'InsufficientTimeError',
+      message: expect.stringMatching(/no refresh was made/),
+    });
+
+    expect(aws.momento.stats.calls.RefreshApiToken ?? 0).toBe(refreshCalls);
+    expect(aws.sm.inspect(secret.arn).versions.find((v) => v.versionId === VersionId)).toMatchObject({
+      stages: ['AWSPENDING'],
+    });
+    expect(aws.value(secret.arn, 'AWSPENDING')).toEqual({});
+    expect(aws.chainIntact(secret)).toBe(true);
+    // The same step with the deployed function's time left refreshes, once.
+    await expect(handler(event, contextWith())).resolves.toMatchObject({ outcome: 'done' });
+    expect(aws.momento.stats.calls.RefreshApiToken).toBe(refreshCalls + 1);
+  });
+
   it('says loudly, naming the secret, when a refresh answer is lost after Momento committed it', async () => {
     const secret = seed('e2e/lost', 24 * HOUR);
     await loadHandler(aws, [secret.name]);
