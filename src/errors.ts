@@ -110,6 +110,49 @@ export class MomentoCallError extends RotatorError {
  */
 export type MomentoFailureKind = 'rejected' | 'forbidden' | 'unavailable' | 'invalid';
 
+/**
+ * The refresh of the stored pair gave no new pair: Momento refused it, or its outcome is unknown (timeout,
+ * unavailable). `cause` is the MomentoCallError, whose code tells which.
+ */
+export class RefreshFailedError extends RotatorError {
+  override readonly name = 'RefreshFailedError';
+  constructor(secretArn: string, versionId: string, cause: MomentoCallError) {
+    super(`secret ${secretArn} version ${versionId}: no new pair: ${cause.message}`, { cause });
+  }
+}
+
+/** Momento could not be asked whether it accepts the pending key (timeout, unavailable): retried later. */
+export class KeyCheckFailedError extends RotatorError {
+  override readonly name = 'KeyCheckFailedError';
+  constructor(secretArn: string, versionId: string, cause: MomentoCallError) {
+    super(
+      `secret ${secretArn} version ${versionId}: the pending key could not be checked: ${cause.message}`,
+      { cause },
+    );
+  }
+}
+
+/**
+ * A call to a dependency (Secrets Manager, as a rule) failed during a step or a command. The message adds the
+ * secret, the version and the step to the cause's class name and service message, which hold no secret values.
+ */
+export class DependencyCallError extends RotatorError {
+  override readonly name = 'DependencyCallError';
+  constructor(where: string, cause: unknown) {
+    const { errorName, errorMessage } = describeError(cause);
+    super(`${where}: ${errorName}: ${errorMessage}`, { cause });
+  }
+}
+
+/**
+ * The error to reject with, naming where it happened: our own errors already name the secret and version
+ * (except a bare MomentoCallError); anything else is wrapped.
+ */
+export function inContext(error: unknown, where: string): RotatorError {
+  if (error instanceof RotatorError && !(error instanceof MomentoCallError)) return error;
+  return new DependencyCallError(where, error);
+}
+
 /** The pending pair did not pass testSecret. */
 export class PendingPairRejectedError extends RotatorError {
   override readonly name = 'PendingPairRejectedError';

@@ -1,14 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pRetry from 'p-retry';
 import {
+  DependencyCallError,
   describeError,
   InsufficientTimeError,
+  inContext,
+  KeyCheckFailedError,
   KeyExpiredError,
   MomentoCallError,
   NeverExpiresError,
   PendingPairRejectedError,
   PendingVersionConflictError,
   PendingWriteFailedError,
+  RefreshFailedError,
   RotationStateError,
   RotationTimeoutError,
   SecretUnavailableError,
@@ -138,6 +142,12 @@ function isNewerPair(
   return pending.refreshToken !== current.refreshToken;
 }
 
+function refreshFailed(meta: SecretMetadata, token: string, error: unknown): Error {
+  return error instanceof MomentoCallError
+    ? new RefreshFailedError(meta.arn, token, error)
+    : new DependencyCallError(`secret ${meta.arn} version ${token}: createSecret: the refresh`, error);
+}
+
 /**
  * The rotation engine: the Secrets Manager four-step protocol (door 1), the scheduled sweep (door 2) and the
  * manual commands (door 3), over the ports only. Every failure throws; nothing is turned into a result.
@@ -156,6 +166,14 @@ export class RotationEngine {
   // ---------------------------------------------------------------- door 1: one rotation step
 
   async runStep(event: RotationEvent, invocation: Invocation): Promise<StepResult> {
+    try {
+      return await this.#runStep(event, invocation);
+    } catch (error) {
+      throw inContext(error, `secret ${event.SecretId} version ${event.ClientRequestToken}: ${event.Step}`);
+    }
+  }
+
+  async #runStep(event: RotationEvent, invocation: Invocation): Promise<StepResult> {
     const { store, telemetry, secretIds } = this.#deps;
     const token = event.ClientRequestToken;
     const meta = await store.describe(event.SecretId);
@@ -270,7 +288,7 @@ export class RotationEngine {
       const twin = refused ? await this.#twinInPrevious(meta, pair) : undefined;
       if (twin === undefined) {
         this.#reportRefreshFailure(meta, token, pair.validUntil, error);
-        throw error;
+        throw refreshFailed(meta, token, error);
       }
       telemetry.warn("Momento refused AWSCURRENT's pair; trying its twin in AWSPREVIOUS (same validUntil)", {
         secretArn: meta.arn,
@@ -284,7 +302,7 @@ export class RotationEngine {
         );
       } catch (twinError) {
         this.#reportRefreshFailure(meta, token, twin.validUntil, twinError);
-        throw twinError;
+        throw refreshFailed(meta, token, twinError);
       }
     }
   }
@@ -467,6 +485,7 @@ export class RotationEngine {
           { cause: error },
         );
       }
+      if (error instanceof MomentoCallError) throw new KeyCheckFailedError(meta.arn, versionId, error);
       throw error;
     }
   }
@@ -709,9 +728,12 @@ export class RotationEngine {
 
   async rotate(command: RotateCommand, invocation: Invocation): Promise<RotateResult> {
     const { telemetry } = this.#deps;
-    const meta = await this.#describeManaged(command.secretId);
-    const current = await this.#readCurrent(meta.arn);
+    const where = `secret ${command.secretId ?? this.#deps.secretIds[0]}: manual rotation`;
+    const meta = await this.#describeManaged(command.secretId).catch((error: unknown) => {
+      throw inContext(error, where);
+    });
     try {
+      const current = await this.#readCurrent(meta.arn);
       const report = await this.#evaluate(meta, current, {
         force: command.force === true,
         strict: true,
@@ -743,7 +765,7 @@ export class RotationEngine {
       };
     } catch (error) {
       telemetry.count('RotationFailed');
-      throw error;
+      throw inContext(error, `secret ${meta.arn}: manual rotation`);
     }
   }
 
