@@ -14,6 +14,10 @@ export interface Config {
 export const DEFAULT_ROTATE_WITHIN_SECONDS = 7200;
 export const DEFAULT_ROTATE_AT_REMAINING_FRACTION = 0.5;
 
+const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+/** Complete (with the 6-character suffix) or partial: the name filter and the ARN match need one of these. */
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
+
 const secretIdsSchema = z
   .string({ error: 'is required: comma-separated names or ARNs of the managed secrets' })
   .transform((raw) =>
@@ -23,6 +27,10 @@ const secretIdsSchema = z
       .filter((id) => id.length > 0),
   )
   .refine((ids) => ids.length > 0, 'must name at least one secret')
+  .refine(
+    (ids) => ids.every((id) => SECRET_NAME.test(id) || SECRET_ARN.test(id)),
+    'must hold secret names (letters, digits and /_+=.@-) or Secrets Manager secret ARNs',
+  )
   .refine((ids) => new Set(ids).size === ids.length, 'lists a secret twice');
 
 const fractionSchema = z.coerce

@@ -173,6 +173,21 @@ export class RotationTimeoutError extends RotatorError {
   override readonly name = 'RotationTimeoutError';
 }
 
+/** RotateSecret refused: a previous rotation of the secret is not complete (Secrets Manager reattempts it). */
+export class RotationInProgressError extends RotatorError {
+  override readonly name = 'RotationInProgressError';
+  constructor(
+    readonly secretId: string,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `secret ${secretId}: a previous rotation is not complete; Secrets Manager reattempts it, and the next ` +
+        'scheduled sweep finishes or clears it if it stays stuck',
+      options,
+    );
+  }
+}
+
 /** The secret was not found, or could not be read. */
 export class SecretUnavailableError extends RotatorError {
   override readonly name = 'SecretUnavailableError';

@@ -2,6 +2,7 @@ import {
   BatchGetSecretValueCommand,
   DescribeSecretCommand,
   GetSecretValueCommand,
+  InvalidRequestException,
   ListSecretsCommand,
   PutSecretValueCommand,
   ResourceExistsException,
@@ -10,12 +11,13 @@ import {
   type SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { PendingVersionConflictError } from '../errors';
+import { describeError, PendingVersionConflictError, RotationInProgressError } from '../errors';
 import { designates, nameFilterFor } from '../rotation/policy';
 import {
   AWSCURRENT,
   AWSPENDING,
   type BatchEntry,
+  type MetadataListing,
   type SecretMetadata,
   type SecretStore,
   type SecretVersion,
@@ -137,74 +139,110 @@ export class SecretsManagerStore implements SecretStore {
   }
 
   async startRotation(secretId: string): Promise<string> {
-    const out = await this.client.send(new RotateSecretCommand({ SecretId: secretId }));
-    if (out.VersionId === undefined) throw new Error(`RotateSecret on ${secretId} returned no VersionId`);
-    return out.VersionId;
+    let versionId: string | undefined;
+    try {
+      versionId = (await this.client.send(new RotateSecretCommand({ SecretId: secretId }))).VersionId;
+    } catch (error) {
+      // The service's documented refusal while AWSPENDING sits on a version that is not AWSCURRENT.
+      if (
+        error instanceof InvalidRequestException &&
+        /previous rotation isn't complete/i.test(error.message)
+      ) {
+        throw new RotationInProgressError(secretId, { cause: error });
+      }
+      throw error;
+    }
+    if (versionId === undefined) throw new Error(`RotateSecret on ${secretId} returned no VersionId`);
+    return versionId;
   }
 
   async batchGetCurrent(secretIds: readonly string[]): Promise<BatchEntry[]> {
     const found = new Map<string, BatchEntry>();
     for (const chunk of chunks(secretIds, BATCH_GET_LIMIT)) {
-      let nextToken: string | undefined;
-      do {
-        const out = await this.client.send(
-          new BatchGetSecretValueCommand({ SecretIdList: chunk, NextToken: nextToken }),
-        );
-        for (const value of out.SecretValues ?? []) {
-          const secret = { arn: value.ARN ?? '', name: value.Name ?? '' };
-          const id = chunk.find((candidate) => designates(candidate, secret));
-          if (id === undefined) continue;
-          found.set(id, {
-            secretId: id,
-            current: {
-              ...secret,
-              versionId: value.VersionId ?? '',
-              secretString: value.SecretString,
-              createdDate: value.CreatedDate?.getTime(),
-            },
-          });
+      try {
+        await this.#batchGetChunk(chunk, found);
+      } catch (error) {
+        // One failed call fails its own secrets only; the sweep goes on with the others and names these.
+        const { errorName, errorMessage } = describeError(error);
+        for (const id of chunk) {
+          if (!found.has(id))
+            found.set(id, { secretId: id, error: `BatchGetSecretValue: ${errorName}: ${errorMessage}` });
         }
-        for (const error of out.Errors ?? []) {
-          if (error.SecretId !== undefined && chunk.includes(error.SecretId)) {
-            found.set(error.SecretId, {
-              secretId: error.SecretId,
-              error: `${error.ErrorCode ?? 'Error'}: ${error.Message ?? ''}`.trim(),
-            });
-          }
-        }
-        nextToken = out.NextToken;
-      } while (nextToken);
+      }
     }
     return secretIds.map(
       (id) => found.get(id) ?? { secretId: id, error: 'not returned by BatchGetSecretValue' },
     );
   }
 
-  async listMetadata(secretIds: readonly string[]): Promise<Map<string, SecretMetadata>> {
-    const found = new Map<string, SecretMetadata>();
-    for (const chunk of chunks(secretIds, LIST_FILTER_LIMIT)) {
-      const prefixes = [...new Set(chunk.map(nameFilterFor))];
-      let nextToken: string | undefined;
-      do {
-        const out = await this.client.send(
-          new ListSecretsCommand({
-            Filters: [{ Key: 'name', Values: prefixes }],
-            MaxResults: 100,
-            NextToken: nextToken,
-          }),
-        );
-        for (const entry of out.SecretList ?? []) {
-          const meta: SecretMetadata = {
-            arn: entry.ARN ?? '',
-            name: entry.Name ?? '',
-            rotationEnabled: entry.RotationEnabled,
-            versions: toStages(entry.SecretVersionsToStages),
-          };
-          for (const id of chunk) if (designates(id, meta)) found.set(id, meta);
+  async #batchGetChunk(chunk: readonly string[], found: Map<string, BatchEntry>): Promise<void> {
+    let nextToken: string | undefined;
+    do {
+      const out = await this.client.send(
+        new BatchGetSecretValueCommand({ SecretIdList: [...chunk], NextToken: nextToken }),
+      );
+      for (const value of out.SecretValues ?? []) {
+        const secret = { arn: value.ARN ?? '', name: value.Name ?? '' };
+        const id = chunk.find((candidate) => designates(candidate, secret));
+        if (id === undefined) continue;
+        found.set(id, {
+          secretId: id,
+          current: {
+            ...secret,
+            versionId: value.VersionId ?? '',
+            secretString: value.SecretString,
+            createdDate: value.CreatedDate?.getTime(),
+          },
+        });
+      }
+      for (const error of out.Errors ?? []) {
+        if (error.SecretId !== undefined && chunk.includes(error.SecretId)) {
+          found.set(error.SecretId, {
+            secretId: error.SecretId,
+            error: `${error.ErrorCode ?? 'Error'}: ${error.Message ?? ''}`.trim(),
+          });
         }
-        nextToken = out.NextToken;
-      } while (nextToken);
+      }
+      nextToken = out.NextToken;
+    } while (nextToken);
+  }
+
+  async listMetadata(secretIds: readonly string[]): Promise<MetadataListing> {
+    const found = new Map<string, SecretMetadata>();
+    const errors = new Map<string, string>();
+    for (const chunk of chunks(secretIds, LIST_FILTER_LIMIT)) {
+      try {
+        await this.#listChunk(chunk, found);
+      } catch (error) {
+        const { errorName, errorMessage } = describeError(error);
+        for (const id of chunk)
+          if (!found.has(id)) errors.set(id, `ListSecrets: ${errorName}: ${errorMessage}`);
+      }
     }
-    return found;
+    return { found, errors };
+  }
+
+  async #listChunk(chunk: readonly string[], found: Map<string, SecretMetadata>): Promise<void> {
+    const prefixes = [...new Set(chunk.map(nameFilterFor))];
+    let nextToken: string | undefined;
+    do {
+      const out = await this.client.send(
+        new ListSecretsCommand({
+          Filters: [{ Key: 'name', Values: prefixes }],
+          MaxResults: 100,
+          NextToken: nextToken,
+        }),
+      );
+      for (const entry of out.SecretList ?? []) {
+        const meta: SecretMetadata = {
+          arn: entry.ARN ?? '',
+          name: entry.Name ?? '',
+          rotationEnabled: entry.RotationEnabled,
+          versions: toStages(entry.SecretVersionsToStages),
+        };
+        for (const id of chunk) if (designates(id, meta)) found.set(id, meta);
+      }
+      nextToken = out.NextToken;
+    } while (nextToken);
   }
 }

@@ -13,6 +13,7 @@ import {
   PendingVersionConflictError,
   PendingWriteFailedError,
   RefreshFailedError,
+  RotationInProgressError,
   RotationStateError,
   RotationTimeoutError,
   SecretUnavailableError,
@@ -27,9 +28,11 @@ import {
   AWSCURRENT,
   AWSPENDING,
   AWSPREVIOUS,
+  type BatchEntry,
   type Clock,
   type Invocation,
   type KeyPair,
+  type MetadataListing,
   type MomentoAuth,
   type SecretMetadata,
   type SecretStore,
@@ -123,6 +126,8 @@ interface Mode {
   readonly force: boolean;
   /** Uninitialised and never-expiring secrets reject (manual door) instead of being reported (sweep). */
   readonly strict: boolean;
+  /** The labels came from ListSecrets, which may lag by minutes: confirm with DescribeSecret before healing. */
+  readonly labelsMayLag: boolean;
   readonly invocation: Invocation;
 }
 
@@ -140,6 +145,17 @@ function isNewerPair(
 ): boolean {
   if (pending.validUntil !== current.validUntil) return pending.validUntil > current.validUntil;
   return pending.refreshToken !== current.refreshToken;
+}
+
+/** A secret the batch reads returned both a value and labels for; else why not, as an error naming it. */
+function readable(
+  entry: BatchEntry,
+  metadata: MetadataListing,
+): { meta: SecretMetadata; current: SecretVersion } {
+  const meta = metadata.found.get(entry.secretId);
+  if (entry.current !== undefined && meta !== undefined) return { meta, current: entry.current };
+  const why = entry.error ?? metadata.errors.get(entry.secretId);
+  throw new SecretUnavailableError(`secret ${entry.secretId} could not be read${why ? `: ${why}` : ''}`);
 }
 
 function refreshFailed(meta: SecretMetadata, token: string, error: unknown): Error {
@@ -531,13 +547,15 @@ export class RotationEngine {
             `secret ${entry.secretId}: not reached before the invocation ran out of time`,
           );
         }
-        const meta = metadata.get(entry.secretId);
-        if (entry.current === undefined || meta === undefined) {
-          throw new SecretUnavailableError(
-            `secret ${entry.secretId} could not be read${entry.error ? `: ${entry.error}` : ''}`,
-          );
-        }
-        reports.push(await this.#evaluate(meta, entry.current, { force: false, strict: false, invocation }));
+        const { meta, current } = readable(entry, metadata);
+        reports.push(
+          await this.#evaluate(meta, current, {
+            force: false,
+            strict: false,
+            labelsMayLag: true,
+            invocation,
+          }),
+        );
       } catch (error) {
         const { errorName, errorMessage } = describeError(error);
         // Name the secret the way people know it; the configured id when it could not even be read.
@@ -571,9 +589,16 @@ export class RotationEngine {
     const { telemetry, store } = this.#deps;
     let state = current;
     let healed: SecretReport['healed'];
-    const pendingVersionId = unfinishedPendingVersion(meta);
+    let labels = meta;
+    if (mode.labelsMayLag && unfinishedPendingVersion(meta) !== undefined) {
+      // Healing moves labels: do it on what DescribeSecret says now, never on a listing minutes old (a rotation
+      // finished since would otherwise be "healed" against a stale AWSCURRENT).
+      labels = await store.describe(meta.arn);
+      if (versionWith(labels, AWSCURRENT) !== current.versionId) state = await this.#readCurrent(meta.arn);
+    }
+    const pendingVersionId = unfinishedPendingVersion(labels);
     if (pendingVersionId !== undefined) {
-      const outcome = await this.#heal(meta, current, pendingVersionId, mode.invocation);
+      const outcome = await this.#heal(labels, state, pendingVersionId, mode.invocation);
       state = outcome.current;
       healed = outcome.healed;
     }
@@ -605,7 +630,16 @@ export class RotationEngine {
     if (expiry.remaining <= 0) throw new KeyExpiredError(meta.name, parsed.validUntil);
     if (!expiry.due && !mode.force) return { ...facts, state: 'not-due' };
 
-    const rotationVersionId = await store.startRotation(meta.arn);
+    let rotationVersionId: string;
+    try {
+      rotationVersionId = await store.startRotation(meta.arn);
+    } catch (error) {
+      // A rotation started since the labels were read (the console button, a manual invoke) is not a failure of
+      // the sweep: Secrets Manager is running it, and the next sweep heals it if it gets stuck.
+      if (!(error instanceof RotationInProgressError) || mode.strict) throw error;
+      telemetry.info('a rotation is already in progress; not starting another', { secretArn: meta.arn });
+      return { ...facts, state: 'rotation-pending' };
+    }
     telemetry.count('RotationStarted');
     telemetry.info('rotation started', {
       secretArn: meta.arn,
@@ -737,6 +771,7 @@ export class RotationEngine {
       const report = await this.#evaluate(meta, current, {
         force: command.force === true,
         strict: true,
+        labelsMayLag: false,
         invocation,
       });
       if (report.rotationVersionId === undefined) {
@@ -791,18 +826,13 @@ export class RotationEngine {
     const [values, metadata] = await Promise.all([store.batchGetCurrent(ids), store.listMetadata(ids)]);
     const now = this.#deps.clock();
     const secrets = values.map((entry): SecretReport => {
-      const meta = metadata.get(entry.secretId);
-      if (entry.current === undefined || meta === undefined) {
-        throw new SecretUnavailableError(
-          `secret ${entry.secretId} could not be read${entry.error ? `: ${entry.error}` : ''}`,
-        );
-      }
-      const parsed = parseSecret(entry.current.secretString, meta.name, entry.current.versionId);
-      const base = { secretId: meta.name, versionId: entry.current.versionId };
+      const { meta, current } = readable(entry, metadata);
+      const parsed = parseSecret(current.secretString, meta.name, current.versionId);
+      const base = { secretId: meta.name, versionId: current.versionId };
       if (parsed.kind !== 'rotatable') {
         return { ...base, state: parsed.kind, validUntil: null, expiresAt: null, secondsUntilExpiry: null };
       }
-      const expiry = expiryOf(parsed.validUntil, entry.current.createdDate, now, this.#deps.dueRule);
+      const expiry = expiryOf(parsed.validUntil, current.createdDate, now, this.#deps.dueRule);
       const state: SecretState =
         unfinishedPendingVersion(meta) !== undefined
           ? 'rotation-pending'

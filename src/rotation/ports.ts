@@ -35,6 +35,12 @@ export interface BatchEntry {
   readonly error?: string;
 }
 
+export interface MetadataListing {
+  readonly found: ReadonlyMap<string, SecretMetadata>;
+  /** Why an id could not be listed (service error code and message, no values). */
+  readonly errors: ReadonlyMap<string, string>;
+}
+
 export interface SecretStore {
   describe(secretId: string): Promise<SecretMetadata>;
   /**
@@ -66,8 +72,12 @@ export interface SecretStore {
   startRotation(secretId: string): Promise<string>;
   /** AWSCURRENT values of many secrets, in as few calls as the service allows. One entry per id. */
   batchGetCurrent(secretIds: readonly string[]): Promise<BatchEntry[]>;
-  /** Staging labels of many secrets, in as few calls as the service allows. Only exact matches. */
-  listMetadata(secretIds: readonly string[]): Promise<Map<string, SecretMetadata>>;
+  /**
+   * Staging labels of many secrets, in as few calls as the service allows. Only exact matches. A failed call
+   * fails only the ids it was for (in `errors`). The labels may lag by minutes (ListSecrets is eventually
+   * consistent): act on them only after DescribeSecret confirms.
+   */
+  listMetadata(secretIds: readonly string[]): Promise<MetadataListing>;
 }
 
 export interface KeyPair {
