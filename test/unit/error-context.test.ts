@@ -1,20 +1,13 @@
 import {
   DescribeSecretCommand,
   RotateSecretCommand,
-  SecretsManagerServiceException,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { Harness, STEPS } from '../support/harness';
+import { throttled } from '../support/service-errors';
 
 const TOKEN = '3c9e1b7d-0000-4000-8000-0000000000ee';
-const throttled = () =>
-  new SecretsManagerServiceException({
-    name: 'ThrottlingException',
-    $fault: 'client',
-    message: 'Rate exceeded',
-    $metadata: {},
-  });
 
 let h: Harness;
 beforeEach(() => {

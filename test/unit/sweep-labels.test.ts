@@ -1,28 +1,15 @@
 import {
   BatchGetSecretValueCommand,
-  InvalidRequestException,
   ListSecretsCommand,
   RotateSecretCommand,
-  SecretsManagerServiceException,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DAY, Harness } from '../support/harness';
 import { metricCount } from '../support/secret-material';
+import { rotationInProgress, throttled } from '../support/service-errors';
 
 const TOKEN = '5a2b8c1d-0000-4000-8000-0000000000bb';
-const inProgress = () =>
-  new InvalidRequestException({
-    message: "A previous rotation isn't complete. That rotation will be reattempted.",
-    $metadata: {},
-  });
-const throttled = () =>
-  new SecretsManagerServiceException({
-    name: 'ThrottlingException',
-    $fault: 'client',
-    message: 'Rate exceeded',
-    $metadata: {},
-  });
 
 let h: Harness;
 beforeEach(() => {
@@ -102,7 +89,7 @@ describe('a rotation that started since the sweep read the labels', () => {
   it('is reported as pending, not as a failure of the sweep', async () => {
     // Prepare: due, but RotateSecret answers that a rotation is running.
     h.addManagedSecret('momento/api-key');
-    h.model.sm.on(RotateSecretCommand).rejects(inProgress());
+    h.model.sm.on(RotateSecretCommand).rejects(rotationInProgress());
 
     // Act
     const summary = (await h.invoke(h.scheduledEvent())) as { secrets: { state: string }[] };
@@ -116,7 +103,7 @@ describe('a rotation that started since the sweep read the labels', () => {
   it('makes a forced manual rotation reject, saying a previous rotation is not complete', async () => {
     // Prepare
     const secret = h.addManagedSecret('momento/api-key');
-    h.model.sm.on(RotateSecretCommand).rejects(inProgress());
+    h.model.sm.on(RotateSecretCommand).rejects(rotationInProgress());
 
     // Act
     const outcome = h.invoke({ action: 'rotate', force: true });
