@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { format } from 'node:util';
 import { afterAll, beforeEach, expect } from 'vitest';
 
 /**
@@ -13,6 +14,17 @@ const transcript: string[] = [];
 export function secretMaterial(prefix: string): string {
   const value = `${prefix}-${randomBytes(24).toString('base64url')}`;
   registered.add(value);
+  return value;
+}
+
+/**
+ * A key as a user might paste it instead of the console JSON: no readable label in front, starting like
+ * Momento's own keys (a JWT's "eyJ"), so that whatever quotes the start of a value quotes secret characters.
+ * Registered whole: every 8-character piece of it counts as a leak.
+ */
+export function bareKeyMaterial(): string {
+  const value = `eyJ${randomBytes(24).toString('base64url')}`;
+  registered.add(`bare-${value}`);
   return value;
 }
 
@@ -78,6 +90,16 @@ process.stderr.write = ((chunk: unknown, ...rest: unknown[]) => {
   captured += typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8');
   return process.env.SHOW_LOGS ? originalStderr(chunk as string, ...(rest as [])) : true;
 }) as Write;
+
+// vitest routes the global console to its reporter, past the writes above: record it too, since a stray
+// console.log in Lambda lands in the same log stream as the Powertools records.
+for (const method of ['debug', 'log', 'info', 'warn', 'error', 'trace'] as const) {
+  const original = console[method].bind(console);
+  console[method] = (...args: unknown[]) => {
+    record(format(...args));
+    original(...args);
+  };
+}
 
 /** Everything written to stdout/stderr so far in this file. */
 export function capturedOutput(): string {

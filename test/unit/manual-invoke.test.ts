@@ -1,7 +1,7 @@
 import { PutSecretValueCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DAY, Harness } from '../support/harness';
-import { capturedOutput } from '../support/secret-material';
+import { capturedOutput, secretMaterial } from '../support/secret-material';
 
 let h: Harness;
 beforeEach(() => {
@@ -64,7 +64,7 @@ describe('forced rotation', () => {
   });
 
   it('rejects a forced rotation of a key that never expires', async () => {
-    h.addManagedValue('momento/api-key', JSON.stringify({ apiKey: 'k' }));
+    h.addManagedValue('momento/api-key', JSON.stringify({ apiKey: secretMaterial('key') }));
 
     await expect(h.invoke({ action: 'rotate', force: true })).rejects.toThrow(/never expires/);
     expect(h.model.sm.commandCalls(RotateSecretCommand)).toHaveLength(0);

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { consoleJson, DAY, Harness, STEPS } from '../support/harness';
-import { capturedOutput, metricCount, secretMaterial } from '../support/secret-material';
+import { bareKeyMaterial, capturedOutput, metricCount, secretMaterial } from '../support/secret-material';
 
 const TOKEN = '6f1c2a4e-0000-4000-8000-00000000c0de';
 const serviceError = () => new InternalServiceError({ message: 'internal failure', $metadata: {} });
@@ -203,18 +203,42 @@ describe('stage checks (AWS rotation template)', () => {
 });
 
 describe('malformed, never-expiring and uninitialised current values', () => {
+  // Built from registered material, so that a leak of a malformed value's content fails the file's
+  // no-secret-material check (e.g. an error quoting JSON.parse's message, or a log of the value).
+  const key = secretMaterial('key');
+  const otherKey = secretMaterial('key');
+  const refreshToken = secretMaterial('rt');
+  const validUntil = 1_900_000_000;
   const cases: Array<[string, string | undefined, RegExp]> = [
-    ['not JSON', 'this is not json', /field "SecretString" is not JSON/],
-    ['a JSON array', '[1,2]', /field "SecretString" is not a JSON object/],
-    ['a missing refresh token', '{"apiKey":"k","validUntil":1900000000}', /field "refreshToken" is missing/],
+    ['a bare key pasted instead of the console JSON', bareKeyMaterial(), /field "SecretString" is not JSON/],
+    [
+      'the pair as lines of text',
+      `apiKey=${key}\nrefreshToken=${refreshToken}\nvalidUntil=${validUntil}`,
+      /field "SecretString" is not JSON/,
+    ],
+    [
+      'a JSON array',
+      JSON.stringify([key, refreshToken, validUntil]),
+      /field "SecretString" is not a JSON object/,
+    ],
+    [
+      'a missing refresh token',
+      JSON.stringify({ apiKey: key, validUntil }),
+      /field "refreshToken" is missing/,
+    ],
     [
       'a non-numeric validUntil',
-      '{"apiKey":"k","refreshToken":"r","validUntil":"soon"}',
+      JSON.stringify({ apiKey: key, refreshToken, validUntil: 'soon' }),
       /field "validUntil"/,
     ],
-    ['a missing key', '{"refreshToken":"r","validUntil":1900000000}', /field "apiKey" is missing/],
-    ['a key that is a number', '{"apiKey":42,"refreshToken":"r","validUntil":1900000000}', /field "apiKey"/],
-    ['a key that never expires', '{"apiKey":"k","validUntil":0}', /never expires/],
+    ['a missing key', JSON.stringify({ refreshToken, validUntil }), /field "apiKey" is missing/],
+    ['a key that is a number', JSON.stringify({ apiKey: 42, refreshToken, validUntil }), /field "apiKey"/],
+    [
+      'an authToken that differs from apiKey',
+      JSON.stringify({ apiKey: key, authToken: otherKey, refreshToken, validUntil }),
+      /field "authToken" differs from apiKey/,
+    ],
+    ['a key that never expires', JSON.stringify({ apiKey: key, validUntil: 0 }), /never expires/],
     [
       'an uninitialised placeholder',
       '{"placeholder":"put the console JSON here"}',

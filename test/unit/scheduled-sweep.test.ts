@@ -8,7 +8,7 @@ import {
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { KeyPair } from '../../src/rotation/ports';
 import { consoleJson, DAY, Harness, HOUR } from '../support/harness';
-import { emittedMetrics, metricCount } from '../support/secret-material';
+import { bareKeyMaterial, emittedMetrics, metricCount, secretMaterial } from '../support/secret-material';
 
 let h: Harness;
 beforeEach(() => {
@@ -96,7 +96,7 @@ describe('the due rule', () => {
 
 describe('secrets that are not rotated', () => {
   it('reports never-expiring keys and does not rotate them', async () => {
-    h.addManagedValue('forever', JSON.stringify({ apiKey: 'k', validUntil: null }));
+    h.addManagedValue('forever', JSON.stringify({ apiKey: secretMaterial('key'), validUntil: null }));
 
     const summary = await h.invoke(h.scheduledEvent());
 
@@ -215,7 +215,8 @@ describe('healing stuck rotations', () => {
 describe('isolation between secrets', () => {
   it('handles every other secret when one fails, then rejects naming the failed one', async () => {
     const first = h.addManagedSecret('first', { lifetime: 30 * DAY, ageSeconds: 20 * DAY });
-    h.addManagedValue('broken', 'not json at all');
+    // A key pasted instead of the console JSON: registered, so that its failure report is checked for leaks.
+    h.addManagedValue('broken', bareKeyMaterial());
     const last = h.addManagedSecret('last', { lifetime: 30 * DAY, ageSeconds: 20 * DAY });
 
     const outcome = h.invoke(h.scheduledEvent());
