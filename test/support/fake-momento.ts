@@ -2,6 +2,21 @@ import { MomentoCallError, type MomentoFailureKind } from '../../src/errors';
 import type { KeyPair, MomentoAuth } from '../../src/rotation/ports';
 import { secretMaterial } from './secret-material';
 
+/** A queued failure: its kind (the code is then `FAKE_<KIND>`), or a kind with the SDK error code to answer. */
+export type FakeFailure = MomentoFailureKind | { kind: MomentoFailureKind; code: string };
+
+function callError(operation: 'refresh' | 'verify', failure: FakeFailure): MomentoCallError {
+  const { kind, code } =
+    typeof failure === 'string' ? { kind: failure, code: `FAKE_${failure.toUpperCase()}` } : failure;
+  return new MomentoCallError(operation, kind, code);
+}
+
+/** What the real adapter answers when a call outlives the deadline the engine gave it (see withDeadline). */
+async function deadlinePassed(operation: 'refresh' | 'verify', timeoutMs: number): Promise<never> {
+  await new Promise((resolve) => setTimeout(resolve, timeoutMs));
+  throw new MomentoCallError(operation, 'unavailable', 'CLIENT_DEADLINE');
+}
+
 /**
  * An in-process Momento for unit tests: one live chain per minted pair, single-use refresh tokens, keys valid
  * until their own expiry. Failures are queued per operation.
@@ -9,13 +24,14 @@ import { secretMaterial } from './secret-material';
 export class FakeMomento implements MomentoAuth {
   readonly refreshCalls: Array<{ apiKey: string; refreshToken: string }> = [];
   readonly verifyCalls: string[] = [];
-  readonly failures: { refresh: MomentoFailureKind[]; verify: MomentoFailureKind[] } = {
+  readonly failures: { refresh: FakeFailure[]; verify: FakeFailure[] } = {
     refresh: [],
     verify: [],
   };
   readonly #keys = new Map<string, number>();
   readonly #liveTokens = new Map<string, { lifetime: number }>();
   #verifyHangs = 0;
+  #refreshHangs = 0;
 
   constructor(private readonly clock: () => number) {}
 
@@ -34,10 +50,22 @@ export class FakeMomento implements MomentoAuth {
     this.#verifyHangs += 1;
   }
 
-  async refresh(current: { apiKey: string; refreshToken: string }, _timeoutMs: number): Promise<KeyPair> {
+  /**
+   * The next refresh gets no answer: like the real adapter, it gives up at the deadline the engine passed and
+   * rejects as unavailable (outcome unknown). Momento does not commit it.
+   */
+  hangNextRefresh(): void {
+    this.#refreshHangs += 1;
+  }
+
+  async refresh(current: { apiKey: string; refreshToken: string }, timeoutMs: number): Promise<KeyPair> {
     this.refreshCalls.push(current);
+    if (this.#refreshHangs > 0) {
+      this.#refreshHangs -= 1;
+      return deadlinePassed('refresh', timeoutMs);
+    }
     const failure = this.failures.refresh.shift();
-    if (failure) throw new MomentoCallError('refresh', failure, `FAKE_${failure.toUpperCase()}`);
+    if (failure) throw callError('refresh', failure);
     const live = this.#liveTokens.get(current.refreshToken);
     const keyValidUntil = this.#keys.get(current.apiKey);
     if (!live || keyValidUntil === undefined || keyValidUntil * 1000 <= this.clock()) {
@@ -51,11 +79,10 @@ export class FakeMomento implements MomentoAuth {
     this.verifyCalls.push(apiKey);
     if (this.#verifyHangs > 0) {
       this.#verifyHangs -= 1;
-      await new Promise((resolve) => setTimeout(resolve, timeoutMs));
-      throw new MomentoCallError('verify', 'unavailable', 'CLIENT_DEADLINE');
+      return deadlinePassed('verify', timeoutMs);
     }
     const failure = this.failures.verify.shift();
-    if (failure) throw new MomentoCallError('verify', failure, `FAKE_${failure.toUpperCase()}`);
+    if (failure) throw callError('verify', failure);
     const validUntil = this.#keys.get(apiKey);
     if (validUntil === undefined || validUntil * 1000 <= this.clock()) {
       throw new MomentoCallError('verify', 'rejected', 'AUTHENTICATION_ERROR');

@@ -127,6 +127,15 @@ export function emittedMetrics(): Array<{ name: string; value: number; dimension
   return out;
 }
 
+/** JSON log records (Powertools Logger) written by the current test, EMF metrics left out. */
+export function loggedRecords(): Array<{ level: string; message: string } & Record<string, unknown>> {
+  return captured
+    .slice(testStart)
+    .split('\n')
+    .filter((line) => line.startsWith('{') && !line.includes('"_aws"'))
+    .map((line) => JSON.parse(line));
+}
+
 export function metricCount(name: string): number {
   return emittedMetrics().filter((m) => m.name === name).length;
 }

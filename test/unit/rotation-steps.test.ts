@@ -8,7 +8,13 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { consoleJson, DAY, Harness, STEPS } from '../support/harness';
-import { bareKeyMaterial, capturedOutput, metricCount, secretMaterial } from '../support/secret-material';
+import {
+  bareKeyMaterial,
+  capturedOutput,
+  loggedRecords,
+  metricCount,
+  secretMaterial,
+} from '../support/secret-material';
 
 const TOKEN = '6f1c2a4e-0000-4000-8000-00000000c0de';
 const serviceError = () => new InternalServiceError({ message: 'internal failure', $metadata: {} });
@@ -24,6 +30,26 @@ let h: Harness;
 beforeEach(() => {
   h = new Harness();
 });
+
+/** How `promise` settled, or 'pending' if it had not after `ms`. */
+async function settledWithin(
+  promise: Promise<unknown>,
+  ms: number,
+): Promise<{ status: 'fulfilled' | 'rejected' | 'pending'; reason?: unknown }> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<{ status: 'pending' }>((resolve) => {
+    timer = setTimeout(() => resolve({ status: 'pending' }), ms);
+  });
+  const settled = promise.then(
+    () => ({ status: 'fulfilled' as const }),
+    (reason: unknown) => ({ status: 'rejected' as const, reason }),
+  );
+  try {
+    return await Promise.race([settled, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 function pendingValue(arn: string, token = TOKEN) {
   return h.model.find(arn).versions.get(token)?.value;
@@ -329,6 +355,38 @@ describe('writing the new pair', () => {
     expect(metricCount('ChainAtRisk')).toBe(1);
   });
 
+  it('gives a hanging refresh up at its own deadline, reports ChainAtRisk naming the secret and writes nothing', async () => {
+    // Prepare
+    const secret = h.addManagedSecret('momento/api-key');
+    h.model.addPendingStub(secret.arn, TOKEN);
+    h.momento.hangNextRefresh();
+    const deadlineMs = h.timing.refreshTimeoutMs ?? 0;
+
+    // Act
+    const started = Date.now();
+    const outcome = await settledWithin(h.step('createSecret', secret.arn, TOKEN), deadlineMs + 1_000);
+    const elapsedMs = Date.now() - started;
+
+    // Assess
+    expect(outcome).toMatchObject({
+      status: 'rejected',
+      reason: { name: 'RefreshFailedError', message: expect.stringMatching(/CLIENT_DEADLINE/) },
+    });
+    expect(elapsedMs).toBeGreaterThanOrEqual(deadlineMs - 5);
+    expect(h.momento.refreshCalls).toHaveLength(1);
+    expect(metricCount('ChainAtRisk')).toBe(1);
+    const errors = loggedRecords().filter((r) => r.level === 'ERROR');
+    expect(errors).toContainEqual(
+      expect.objectContaining({
+        message: expect.stringMatching(/^ChainAtRisk: refresh outcome unknown/),
+        secretArn: secret.arn,
+        versionId: TOKEN,
+      }),
+    );
+    expect(h.model.sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+    expect(pendingValue(secret.arn)).toBeUndefined();
+  });
+
   it('refuses to refresh when too little of the invocation is left', async () => {
     const secret = h.addManagedSecret('momento/api-key');
     h.model.addPendingStub(secret.arn, TOKEN);
@@ -448,6 +506,25 @@ describe('testSecret', () => {
 
     await expect(h.step('testSecret', secret.arn, TOKEN)).rejects.toThrow(/did not accept the pending key/);
   });
+
+  it.each(['MALFORMED_API_KEY', 'INVALID_ARGUMENT_ERROR'])(
+    'rejects a pending key Momento refuses as invalid (%s), unlike a permission error',
+    async (code) => {
+      // Prepare
+      const secret = await prepared();
+      h.momento.failures.verify.push({ kind: 'invalid', code });
+
+      // Act
+      const outcome = h.step('testSecret', secret.arn, TOKEN);
+
+      // Assess
+      await expect(outcome).rejects.toMatchObject({
+        name: 'PendingPairRejectedError',
+        message: expect.stringContaining(`did not accept the pending key (${code})`),
+      });
+      expect(h.momento.verifyCalls).toHaveLength(1);
+    },
+  );
 
   it('passes a pending key that authenticates but lacks the permission for the check', async () => {
     const secret = await prepared();
