@@ -3,6 +3,7 @@ import {
   GetSecretValueCommand,
   InternalServiceError,
   PutSecretValueCommand,
+  ResourceExistsException,
   SecretsManagerServiceException,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
@@ -133,6 +134,58 @@ describe('the four steps', () => {
     expect(h.model.sm.commandCalls(PutSecretValueCommand)[0]?.args[0].input).not.toHaveProperty(
       'RotationToken',
     );
+  });
+
+  it('reads AWSCURRENT by its stage and probes the pending version by its token and the AWSPENDING stage', async () => {
+    // Prepare
+    const secret = h.addManagedSecret('momento/api-key');
+    h.model.addPendingStub(secret.arn, TOKEN);
+
+    // Act
+    await h.step('createSecret', secret.arn, TOKEN);
+
+    // Assess
+    const reads = h.model.sm.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input);
+    expect(reads).toEqual([
+      { SecretId: secret.arn, VersionStage: 'AWSCURRENT' },
+      { SecretId: secret.arn, VersionId: TOKEN, VersionStage: 'AWSPENDING' },
+    ]);
+  });
+
+  it('names the stage in every read of a whole rotation', async () => {
+    // Prepare
+    const secret = h.addManagedSecret('momento/api-key');
+    h.model.addPendingStub(secret.arn, TOKEN);
+
+    // Act
+    await h.rotateAllSteps(secret.arn, TOKEN);
+
+    // Assess
+    const reads = h.model.sm.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input);
+    expect(reads.length).toBeGreaterThan(2);
+    for (const read of reads) {
+      expect(read).toEqual(
+        read.VersionId === undefined
+          ? { SecretId: secret.arn, VersionStage: 'AWSCURRENT' }
+          : { SecretId: secret.arn, VersionId: TOKEN, VersionStage: 'AWSPENDING' },
+      );
+    }
+  });
+
+  it('sends PutSecretValue with an abort signal, so that the write loop can cancel an attempt at its deadline', async () => {
+    // Prepare
+    const secret = h.addManagedSecret('momento/api-key');
+    h.model.addPendingStub(secret.arn, TOKEN);
+
+    // Act
+    await h.step('createSecret', secret.arn, TOKEN);
+
+    // Assess
+    const put = h.model.sm.commandCalls(PutSecretValueCommand);
+    expect(put).toHaveLength(1);
+    // aws-sdk-client-mock records client.send(command, options): the options are the second argument.
+    const options = (put[0]?.args as unknown[] | undefined)?.[1] as { abortSignal?: unknown } | undefined;
+    expect(options?.abortSignal).toBeInstanceOf(AbortSignal);
   });
 });
 
@@ -315,6 +368,28 @@ describe('the written value keeps the shape of the secret', () => {
       expect(written.refreshToken).not.toBe(secret.pair.refreshToken);
     },
   );
+
+  it('writes the new key into both apiKey and authToken when the secret holds both', async () => {
+    // Prepare
+    const pair = h.momento.mint(30 * DAY, h.nowMs - 20 * DAY * 1000);
+    const both = { apiKey: pair.apiKey, authToken: pair.apiKey, refreshToken: pair.refreshToken };
+    const secret = h.addManagedValue(
+      'momento/api-key',
+      JSON.stringify({ ...both, validUntil: pair.validUntil }),
+    );
+    h.model.addPendingStub(secret.arn, TOKEN);
+
+    // Act
+    await h.step('createSecret', secret.arn, TOKEN);
+
+    // Assess
+    const written = JSON.parse(pendingValue(secret.arn) ?? '{}');
+    expect(Object.keys(written).sort()).toEqual(['apiKey', 'authToken', 'refreshToken', 'validUntil']);
+    expect(written.apiKey).not.toBe(pair.apiKey);
+    expect(written.authToken).toBe(written.apiKey);
+    expect(h.momento.isLive(written.refreshToken)).toBe(true);
+    await expect(h.momento.verifyKey(written.authToken, 100)).resolves.toBeUndefined();
+  });
 });
 
 describe('writing the new pair', () => {
@@ -353,6 +428,29 @@ describe('writing the new pair', () => {
     expect(h.momento.refreshCalls).toHaveLength(1);
     expect(h.model.sm.commandCalls(PutSecretValueCommand).length).toBeGreaterThan(1);
     expect(metricCount('ChainAtRisk')).toBe(1);
+  });
+
+  it('never retries a write refused because the token already holds another value', async () => {
+    // Prepare
+    const secret = h.addManagedSecret('momento/api-key');
+    h.model.addPendingStub(secret.arn, TOKEN);
+    h.model.sm
+      .on(PutSecretValueCommand)
+      .rejects(new ResourceExistsException({ message: 'version exists with another value', $metadata: {} }));
+
+    // Act: 2 s left, so that a loop retrying the conflict would still end, with many calls.
+    const outcome = h.invoke(
+      { Step: 'createSecret', SecretId: secret.arn, ClientRequestToken: TOKEN },
+      2_000,
+    );
+
+    // Assess
+    await expect(outcome).rejects.toMatchObject({
+      name: 'PendingWriteFailedError',
+      cause: { name: 'PendingVersionConflictError' },
+    });
+    expect(h.model.sm.commandCalls(PutSecretValueCommand)).toHaveLength(1);
+    expect(h.momento.refreshCalls).toHaveLength(1);
   });
 
   it('gives a hanging refresh up at its own deadline, reports ChainAtRisk naming the secret and writes nothing', async () => {
