@@ -3,7 +3,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { createHandler, METRICS_NAMESPACE, SERVICE_NAME } from '../../src/app';
 import type { Timing } from '../../src/rotation/engine';
-import type { KeyPair } from '../../src/rotation/ports';
+import type { Invocation, KeyPair } from '../../src/rotation/ports';
 import { FakeMomento } from './fake-momento';
 import { record, recordError } from './secret-material';
 import { SecretsManagerModel } from './secrets-manager-model';
@@ -98,6 +98,11 @@ export class Harness {
     return invokeRecorded(this.handler(), event, remainingMs);
   }
 
+  /** Like `invoke`, with a Lambda context the test controls (e.g. time that runs out mid-invocation). */
+  invokeWithContext(event: unknown, context: Invocation): Promise<unknown> {
+    return invokeRecordedWith(this.handler(), event, context);
+  }
+
   step(step: (typeof STEPS)[number], secretArn: string, token: string, extra: Record<string, unknown> = {}) {
     return this.invoke(stepEvent(step, secretArn, token, extra));
   }
@@ -158,7 +163,16 @@ async function invokeRecorded(
   remainingMs: number,
 ): Promise<unknown> {
   const started = Date.now();
-  const context = { getRemainingTimeInMillis: () => remainingMs - (Date.now() - started) };
+  return invokeRecordedWith(handler, event, {
+    getRemainingTimeInMillis: () => remainingMs - (Date.now() - started),
+  });
+}
+
+async function invokeRecordedWith(
+  handler: ReturnType<typeof createHandler>,
+  event: unknown,
+  context: Invocation,
+): Promise<unknown> {
   try {
     const result = await handler(event, context);
     record(JSON.stringify(result) ?? 'undefined');

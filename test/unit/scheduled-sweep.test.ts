@@ -42,22 +42,27 @@ const rotationsStarted = () =>
   h.model.sm.commandCalls(RotateSecretCommand).map((c) => c.args[0].input.SecretId);
 
 describe('the due rule', () => {
-  it('starts a rotation when the remaining time falls to the fraction of the lifetime', async () => {
-    // 30-day key created 15 days ago: remaining 15 d <= 0.5 * 30 d.
+  it('starts a rotation when the remaining time falls exactly to the fraction of the lifetime', async () => {
+    // Prepare: a 30-day key created 15 days ago: remaining 15 d = 0.5 * 30 d.
     const secret = h.addManagedSecret('due-by-fraction', { lifetime: 30 * DAY, ageSeconds: 15 * DAY });
 
+    // Act
     await h.invoke(h.scheduledEvent());
 
+    // Assess
     expect(rotationsStarted()).toEqual([secret.arn]);
   });
 
-  it('does not rotate a key with more than the fraction of its lifetime left', async () => {
-    h.addManagedSecret('fresh', { lifetime: 30 * DAY, ageSeconds: 14 * DAY });
+  it('does not rotate a key with one second more than the fraction of its lifetime left', async () => {
+    // Prepare: remaining 15 d + 1 s > 0.5 * 30 d (a lifetime off by a day would flip it).
+    h.addManagedSecret('fresh', { lifetime: 30 * DAY, ageSeconds: 15 * DAY - 1 });
 
+    // Act
     const summary = await h.invoke(h.scheduledEvent());
 
+    // Assess
     expect(rotationsStarted()).toEqual([]);
-    expect(summary).toMatchObject({ checked: 1, rotationsStarted: 0 });
+    expect(summary).toMatchObject({ checked: 1, rotationsStarted: 0, secrets: [{ state: 'not-due' }] });
   });
 
   it('starts a rotation within the absolute margin even when the fraction is not reached', async () => {
@@ -69,6 +74,22 @@ describe('the due rule', () => {
     await h.invoke(h.scheduledEvent());
 
     expect(rotationsStarted()).toEqual([secret.arn]);
+  });
+
+  it.each([
+    ['starts a rotation when the remaining time is exactly the margin', 2 * HOUR, true],
+    ['does not rotate a key with one second more than the margin left', 2 * HOUR - 1, false],
+  ])('%s', async (_label, ageSeconds, due) => {
+    // Prepare: a 3-hour key, margin 1 h, fraction 0.1 (18 min): only the margin can make it due.
+    h.rotateAtRemainingFraction = 0.1;
+    h.rotateWithinSeconds = HOUR;
+    const secret = h.addManagedSecret('margin-edge', { lifetime: 3 * HOUR, ageSeconds });
+
+    // Act
+    await h.invoke(h.scheduledEvent());
+
+    // Assess
+    expect(rotationsStarted()).toEqual(due ? [secret.arn] : []);
   });
 
   it('records SecondsUntilExpiry for each secret, with the secret name as a dimension', async () => {
@@ -243,6 +264,31 @@ describe('isolation between secrets', () => {
     await expect(h.invoke(h.scheduledEvent())).rejects.toThrow(/: a \(/);
 
     expect(rotationsStarted()).toEqual([a.arn, b.arn]);
+  });
+});
+
+describe('time left in the invocation', () => {
+  it('reports the secrets it has no time left for as failed, after handling the ones before', async () => {
+    // Prepare: three due secrets; starting the first one's rotation uses up the invocation.
+    const first = h.addManagedSecret('first', { lifetime: 30 * DAY, ageSeconds: 20 * DAY });
+    h.addManagedSecret('second', { lifetime: 30 * DAY, ageSeconds: 20 * DAY });
+    h.addManagedSecret('third', { lifetime: 30 * DAY, ageSeconds: 20 * DAY });
+    const neededMs = (h.timing.verifyTimeoutMs ?? 0) + (h.timing.safetyMarginMs ?? 0);
+    let remainingMs = 60_000;
+    h.model.sm.on(RotateSecretCommand, { SecretId: first.arn }).callsFake(() => {
+      remainingMs = neededMs - 1;
+      return { ARN: first.arn, Name: first.name, VersionId: h.model.addPendingStub(first.arn) };
+    });
+
+    // Act
+    const outcome = h.invokeWithContext(h.scheduledEvent(), { getRemainingTimeInMillis: () => remainingMs });
+
+    // Assess
+    await expect(outcome).rejects.toThrow(
+      'sweep failed for 2 secret(s): second (InsufficientTimeError); third (InsufficientTimeError)',
+    );
+    expect(rotationsStarted()).toEqual([first.arn]);
+    expect(metricCount('SweepCompleted')).toBe(1);
   });
 });
 
