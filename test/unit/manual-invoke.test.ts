@@ -1,4 +1,8 @@
-import { PutSecretValueCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import {
+  PutSecretValueCommand,
+  RotateSecretCommand,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DAY, Harness } from '../support/harness';
 import { capturedOutput, secretMaterial } from '../support/secret-material';
@@ -118,6 +122,24 @@ describe('status', () => {
     ]);
     expect(h.model.sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
     expect(h.model.sm.commandCalls(RotateSecretCommand)).toHaveLength(0);
+  });
+
+  it('reports a secret with an unfinished AWSPENDING version as rotation-pending', async () => {
+    // Prepare: 'stuck' has AWSPENDING on a version of its own; 'done' has it on its AWSCURRENT version.
+    const stuck = h.addManagedSecret('stuck', { lifetime: 30 * DAY, ageSeconds: DAY });
+    h.model.addPendingStub(stuck.arn);
+    const done = h.addManagedSecret('done', { lifetime: 30 * DAY, ageSeconds: DAY });
+    h.model.find(done.arn).versions.get(done.versionId)?.stages.push('AWSPENDING');
+
+    // Act
+    const result = (await h.invoke({ action: 'status' })) as { secrets: Array<Record<string, unknown>> };
+
+    // Assess
+    expect(result.secrets.map((s) => [s.secretId, s.state, s.secondsUntilExpiry])).toEqual([
+      ['stuck', 'rotation-pending', 29 * DAY],
+      ['done', 'not-due', 29 * DAY],
+    ]);
+    expect(h.model.sm.commandCalls(UpdateSecretVersionStageCommand)).toHaveLength(0);
   });
 
   it('returns one secret when asked by name', async () => {
