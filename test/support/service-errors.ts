@@ -1,4 +1,8 @@
-import { InvalidRequestException, SecretsManagerServiceException } from '@aws-sdk/client-secrets-manager';
+import {
+  InternalServiceError,
+  InvalidRequestException,
+  SecretsManagerServiceException,
+} from '@aws-sdk/client-secrets-manager';
 
 /** Secrets Manager's answers to a client over its rate, as the SDK surfaces them. */
 export function throttled(): SecretsManagerServiceException {
@@ -16,4 +20,9 @@ export function rotationInProgress(): InvalidRequestException {
     message: "A previous rotation isn't complete. That rotation will be reattempted.",
     $metadata: {},
   });
+}
+
+/** A 5xx from Secrets Manager. */
+export function serviceError(): InternalServiceError {
+  return new InternalServiceError({ message: 'internal failure', $metadata: {} });
 }

@@ -1,10 +1,8 @@
 import {
   DescribeSecretCommand,
   GetSecretValueCommand,
-  InternalServiceError,
   PutSecretValueCommand,
   ResourceExistsException,
-  SecretsManagerServiceException,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -16,16 +14,9 @@ import {
   metricCount,
   secretMaterial,
 } from '../support/secret-material';
+import { serviceError, throttled } from '../support/service-errors';
 
 const TOKEN = '6f1c2a4e-0000-4000-8000-00000000c0de';
-const serviceError = () => new InternalServiceError({ message: 'internal failure', $metadata: {} });
-const throttled = () =>
-  new SecretsManagerServiceException({
-    name: 'ThrottlingException',
-    $fault: 'client',
-    message: 'Rate exceeded',
-    $metadata: {},
-  });
 
 let h: Harness;
 beforeEach(() => {
