@@ -24,8 +24,10 @@ import { LogTap } from './log-tap';
  * client and the real Momento SDK, over sockets to both emulators, on a simulated clock. Every attempt draws
  * faults for every external call, sometimes an invocation deadline that cuts steps short, moves the clock
  * (up to one schedule period), fires the hourly sweep when an hour has passed, and adds one door or several
- * at once. After every attempt the checks run; a clean sweep every tenth
- * attempt checks that no pending version survives it.
+ * at once. After every attempt the checks run. After every fault-free sweep (a sweep alone in an attempt
+ * that armed no fault, and the clean sweep that every tenth attempt adds an hour later) no pending version
+ * may survive and the live link must sit in AWSCURRENT, or in the AWSPREVIOUS twin the next createSecret
+ * uses; a sweep under faults may legitimately fail, so it is not held to that.
  *
  * What is random comes from the seed (the fault plan, the doors, the clock); how concurrent invocations
  * interleave on the sockets is not, so a rerun with the same seed replays the same plan, not the same trace.
@@ -52,8 +54,19 @@ export interface ChaosSummary {
   /** Invocations still running when their Lambda deadline passed. */
   readonly invocationsCut: number;
   readonly heals: number;
+  /**
+   * Explained: the chain's live link was issued by a refresh whose answer Momento dropped after committing it,
+   * the secret still held the token that refresh spent, and a ChainAtRisk report named the secret after the
+   * drop while its current key had time left.
+   */
   readonly chainsLost: { readonly explained: number; readonly unexplained: number };
   readonly chainAtRiskReports: number;
+  /** Checks after a fault-free sweep (each: no pending version survived, the live link in AWSCURRENT). */
+  readonly cleanSweepChecks: number;
+  /** After an attempt under faults, AWSCURRENT held a spent token while the live link was elsewhere. */
+  readonly liveLinkOutsideCurrent: { readonly inPending: number; readonly inPreviousTwin: number };
+  /** After a fault-free sweep that had no reason to rotate the secret, the live link was still in the twin. */
+  readonly liveLinkInTwinAfterCleanSweep: number;
   /** Refresh calls refused after an earlier success under the same token (overlapping invocations). */
   readonly refusedRepeatRefreshes: number;
   /** Tokens whose createSecret sent two different pairs (one refused as stale); never two refreshes. */
@@ -75,6 +88,7 @@ const TIMING: Partial<Timing> = {
 };
 const FULL_DEADLINE_MS = 5_000;
 const MANUAL_DEADLINE_MS = 700;
+/** The Secrets Manager calls a rotation step makes: a long delay on one of them outlasts a short deadline. */
 const SM_OPERATIONS = [
   'DescribeSecret',
   'GetSecretValue',
@@ -116,14 +130,22 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       invocationTimeoutMs: 60_000,
     },
   });
-  const tap = new LogTap();
+  const tap = new LogTap(clock);
   tap.install();
   const faults: Record<string, number> = {};
-  const count = (kind: string) => {
-    faults[kind] = (faults[kind] ?? 0) + 1;
+  /** Counts what the plan armed, in calls (a fault armed for n calls counts n). */
+  let armedThisAttempt = 0;
+  const count = (kind: string, calls = 1) => {
+    faults[kind] = (faults[kind] ?? 0) + calls;
+    armedThisAttempt += calls;
   };
   const violations: string[] = [];
   const chainsLost = { explained: 0, unexplained: 0 };
+  const liveLinkOutsideCurrent = { inPending: 0, inPreviousTwin: 0 };
+  let liveLinkInTwinAfterCleanSweep = 0;
+  let cleanSweepChecks = 0;
+  /** Momento's dropped refreshes already held to "each one lost its chain". */
+  let dropsSeen = 0;
   let refusedRepeats = 0;
   let deadlineCuts = 0;
   const tokensWithTwoPairs = new Set<string>();
@@ -176,9 +198,16 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       timing: TIMING,
     });
 
+    // Deadlines of the rotation steps: the function's full timeout, or in some attempts a short one per step
+    // invocation, drawn when the attempt is planned and taken in turn (how invocations interleave is not seeded).
+    let stepDeadlines: number[] = [];
+    let nextStepDeadline = 0;
+    const stepDeadline = () =>
+      stepDeadlines.length === 0
+        ? FULL_DEADLINE_MS
+        : (stepDeadlines[nextStepDeadline++ % stepDeadlines.length] as number);
     // A Lambda invocation: the runtime gives up at the deadline; the handler's promise keeps running in the
     // background (like a frozen container that thaws later), and is awaited before the checks.
-    let stepDeadlineMs = FULL_DEADLINE_MS;
     const abandoned = new Set<Promise<unknown>>();
     const invoke = (event: unknown, deadlineMs: number, token?: string) => {
       const t0 = performance.now();
@@ -198,7 +227,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       return Promise.race([run, timeout]).finally(() => clearTimeout(timer));
     };
     aws.setRotationFunction((event: RotationEvent) =>
-      invoke(event, stepDeadlineMs, event.ClientRequestToken),
+      invoke(event, stepDeadline(), event.ClientRequestToken),
     );
 
     const sweep = (deadline = FULL_DEADLINE_MS) =>
@@ -208,16 +237,21 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     const rotateNow = (secret: SeededSecret) =>
       client.send(new RotateSecretCommand({ SecretId: secret.arn }));
 
+    // Everything an attempt set going: rotations, invocations the deadline cut short, calls an emulator still
+    // handles after a delay although their client left (a late PutSecretValue still writes its version).
     const settle = async () => {
       do {
         await aws.sm.whenRotationsIdle({ includeAbandoned: true });
         const pending = [...abandoned];
         abandoned.clear();
         await Promise.all(pending);
+        await aws.sm.whenRequestsIdle();
+        await aws.momento.whenIdle();
       } while (abandoned.size > 0 || aws.sm.activeRotations > 0);
     };
 
     const armFaults = () => {
+      armedThisAttempt = 0;
       if (dice.chance(0.12)) {
         aws.momento.faults.failNext('RefreshApiToken', 1, dice.pick([status.UNAVAILABLE, status.INTERNAL]));
         count('momento refresh error');
@@ -227,35 +261,65 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
         count('momento refresh hang');
       }
       if (dice.chance(0.015)) {
-        aws.momento.faults.commitThenDropNext('RefreshApiToken', 1);
+        // The answer is lost as an error, or never comes (the client gives up at its own deadline).
+        aws.momento.faults.commitThenDropNext('RefreshApiToken', 1, dice.pick([status.UNAVAILABLE, 'hang']));
         count('momento refresh commit-then-drop');
       }
       if (dice.chance(0.1)) {
+        const calls = dice.int(1, 2);
         aws.momento.faults.failNext(
           'ListCaches',
-          dice.int(1, 2),
+          calls,
           dice.pick([status.UNAVAILABLE, status.UNAUTHENTICATED]),
         );
-        count('momento verify error');
+        count('momento verify error', calls);
       }
       if (dice.chance(0.05)) {
+        // Every call of the method for this attempt. A refresh stays under its client deadline: a refresh that
+        // commits after its client stopped waiting is a commit-then-drop, armed above as such.
         aws.momento.faults.latency(dice.pick(['RefreshApiToken', 'ListCaches'] as const), dice.int(5, 60));
-        count('momento latency');
+        count('momento latency (every call of one method)');
       }
       for (let i = dice.int(0, 3); i > 0; i -= 1) {
         const op = dice.pick(SM_OPERATIONS);
         const kind = dice.pick(['throttle', 'serverError', 'commitThenDrop', 'latency'] as const);
-        if (kind === 'throttle') aws.sm.faults.throttleNext(op, dice.int(1, 2));
-        else if (kind === 'serverError') aws.sm.faults.serverErrorNext(op, dice.int(1, 2));
+        const calls = kind === 'commitThenDrop' ? 1 : dice.int(1, kind === 'latency' ? 3 : 2);
+        if (kind === 'throttle') aws.sm.faults.throttleNext(op, calls);
+        else if (kind === 'serverError') aws.sm.faults.serverErrorNext(op, calls);
         else if (kind === 'commitThenDrop')
-          aws.sm.faults.commitThenDropNext(op, 1, dice.pick(['reset', 'status500']));
-        else aws.sm.faults.latency(op, dice.int(5, 80), dice.int(1, 3));
-        count(`secrets manager ${kind}`);
+          aws.sm.faults.commitThenDropNext(op, calls, dice.pick(['reset', 'status500']));
+        else aws.sm.faults.latency(op, dice.int(5, 40), calls);
+        count(`secrets manager ${kind}`, calls);
       }
-      stepDeadlineMs = FULL_DEADLINE_MS;
+      if (dice.chance(0.01)) {
+        // A long stall of one Secrets Manager call, whoever makes it; the call is still processed afterwards.
+        aws.sm.faults.latency(dice.pick(SM_OPERATIONS), dice.int(300, 1_200), 1);
+        count('secrets manager long latency');
+      }
+      stepDeadlines = [];
+      nextStepDeadline = 0;
       if (dice.chance(0.1)) {
-        stepDeadlineMs = dice.int(100, 1_200);
-        count('short invocation deadline');
+        stepDeadlines = Array.from({ length: 6 }, () => dice.int(100, 1_200));
+        count('short invocation deadline (attempts)');
+        // Faults that outlast what a short deadline leaves, so that the invocation is cut at its deadline and
+        // runs on in the background (the first step invocations of the attempt take the first deadlines).
+        if (dice.chance(0.6)) {
+          if (dice.chance(0.5)) {
+            // A stalled first read of a step, longer than that step's deadline.
+            const stallMs = dice.int(200, 500);
+            aws.sm.faults.latency(dice.pick(['DescribeSecret', 'GetSecretValue'] as const), stallMs, 2);
+            stepDeadlines[0] = dice.int(100, stallMs - 50);
+            count('secrets manager long latency', 2);
+          } else {
+            // A key check that never answers: testSecret waits for it until its own verify deadline, longer
+            // than the deadline of the testSecret that follows a createSecret and a setSecret given time enough.
+            aws.momento.faults.hangNext('ListCaches', 1);
+            stepDeadlines[0] = dice.int(800, 1_200);
+            stepDeadlines[1] = dice.int(800, 1_200);
+            stepDeadlines[2] = dice.int(100, 250);
+            count('momento verify hang');
+          }
+        }
       }
     };
 
@@ -263,14 +327,16 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       aws.momento.faults.clear();
       aws.momento.faults.releaseHung();
       aws.sm.faults.clear();
-      stepDeadlineMs = FULL_DEADLINE_MS;
+      stepDeadlines = [];
     };
 
     /**
-     * Where the product can still find the live refresh token: AWSCURRENT, AWSPENDING, or an AWSPREVIOUS twin
-     * (same validUntil as AWSCURRENT), which createSecret tries when AWSCURRENT's pair is refused.
+     * Where the chain's live refresh token sits among the labelled versions: AWSCURRENT; AWSPENDING on a version
+     * that is not AWSCURRENT (a rotation that wrote its pair and did not finish: the next sweep finishes it);
+     * an AWSPREVIOUS twin (same validUntil as AWSCURRENT, which the engine takes for newer when two refreshes
+     * fall in one second: createSecret tries the twin when AWSCURRENT's pair is refused); or nowhere.
      */
-    const storedRefreshTokens = (secret: SeededSecret) => {
+    const whereIsLiveLink = (secret: SeededSecret, live: string | undefined) => {
       const pairs = aws.sm.inspect(secret.arn).versions.map((v) => ({
         stages: v.stages,
         value: v.secretString
@@ -278,14 +344,22 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
           : {},
       }));
       const current = pairs.find((p) => p.stages.includes('AWSCURRENT'));
-      return pairs
-        .filter(
-          (p) =>
-            p.stages.includes('AWSCURRENT') ||
-            p.stages.includes('AWSPENDING') ||
-            (p.stages.includes('AWSPREVIOUS') && p.value.validUntil === current?.value.validUntil),
-        )
-        .map((p) => p.value.refreshToken);
+      const holds = (p: (typeof pairs)[number] | undefined) =>
+        live !== undefined && p?.value.refreshToken === live;
+      const stored = pairs.filter(
+        (p) =>
+          p.stages.includes('AWSCURRENT') ||
+          p.stages.includes('AWSPENDING') ||
+          (p.stages.includes('AWSPREVIOUS') && p.value.validUntil === current?.value.validUntil),
+      );
+      const where: 'current' | 'pending' | 'twin' | 'nowhere' = holds(current)
+        ? 'current'
+        : stored.some((p) => p.stages.includes('AWSPENDING') && holds(p))
+          ? 'pending'
+          : stored.some((p) => p.stages.includes('AWSPREVIOUS') && holds(p))
+            ? 'twin'
+            : 'nowhere';
+      return { where, storedTokens: stored.map((p) => p.value.refreshToken) };
     };
 
     /** A person re-initialises a lost secret: a new key from the console, the stuck rotation cleared. */
@@ -334,14 +408,40 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       );
     };
 
-    const check = async (
-      attempt: number,
-      dropsBefore: number,
-      reportsBefore: Map<string, number>,
-      attemptStartedAt: number,
+    /**
+     * A lost chain is explained only by its own drop: Momento committed a refresh and its answer was lost, that
+     * refresh issued the live link nobody has and spent a token the secret still holds, and a ChainAtRisk
+     * report named the secret after the drop while its current key still had time left.
+     */
+    const explainLoss = (
+      secret: SeededSecret,
+      live: string | undefined,
+      storedTokens: (string | undefined)[],
     ) => {
+      if (live === undefined) return 'by expiry: the newest key of the chain expired';
+      const drop = aws.momento.droppedRefreshes.find(
+        (d) => d.chainId === secret.chain && d.issuedRefreshToken === live,
+      );
+      if (drop === undefined) return 'without a refresh answer lost after commit';
+      if (!storedTokens.includes(drop.spentRefreshToken)) {
+        return 'after a lost refresh answer, but the secret no longer holds the token that refresh spent';
+      }
+      const reports = tap.reportsFor(secret.arn).filter((r) => r.at >= drop.at);
+      if (reports.length === 0) return 'after a lost refresh answer, NOT reported';
+      if (!reports.some((r) => r.currentKeyValidUntil !== undefined && r.currentKeyValidUntil > r.at)) {
+        return 'after a lost refresh answer, reported only once the current key had no time left';
+      }
+      return undefined;
+    };
+
+    /**
+     * The checks after every attempt. `cleanSweep`: the attempt ended with a fault-free sweep, which finishes a
+     * pending pair: the live link must then be in AWSCURRENT, or in the AWSPREVIOUS twin when no rotation of
+     * the secret succeeded since (the engine uses the twin at the next createSecret, not before).
+     */
+    const check = async (attempt: number, attemptStartedAt: number, cleanSweep: boolean) => {
       const nowSeconds = Math.floor(clock() / 1000);
-      let lostThisAttempt = 0;
+      const lostLiveLinks = new Set<string | undefined>();
       for (const [index, secret] of secrets.entries()) {
         const current = aws.value(secret.arn);
         const apiKey = current.apiKey as string;
@@ -351,19 +451,47 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
           );
         }
         const live = aws.momento.liveRefreshToken(secret.chain);
-        if (live !== undefined && storedRefreshTokens(secret).includes(live)) continue;
-        lostThisAttempt += 1;
-        const reported = tap.reportsFor(secret.arn) > (reportsBefore.get(secret.arn) ?? 0);
-        const dropped = aws.momento.stats.committedThenDropped - dropsBefore >= lostThisAttempt;
-        if (dropped && reported) chainsLost.explained += 1;
-        else {
+        const { where, storedTokens } = whereIsLiveLink(secret, live);
+        if (where === 'current') continue;
+        if (where === 'pending') {
+          if (cleanSweep) {
+            violations.push(
+              `attempt ${attempt}: ${secret.name}: after a fault-free sweep the live link is still only in AWSPENDING; ${diagnose(secret, attemptStartedAt)}`,
+            );
+          } else liveLinkOutsideCurrent.inPending += 1;
+          continue;
+        }
+        if (where === 'twin') {
+          if (!cleanSweep) liveLinkOutsideCurrent.inPreviousTwin += 1;
+          else if (!rotatedSince(secret, attemptStartedAt)) liveLinkInTwinAfterCleanSweep += 1;
+          else {
+            violations.push(
+              `attempt ${attempt}: ${secret.name}: a fault-free sweep rotated the secret, yet the live link is in an AWSPREVIOUS twin; ${diagnose(secret, attemptStartedAt)}`,
+            );
+          }
+          continue;
+        }
+        lostLiveLinks.add(live);
+        const unexplained = explainLoss(secret, live, storedTokens);
+        if (unexplained === undefined) {
+          chainsLost.explained += 1;
+        } else {
           chainsLost.unexplained += 1;
           violations.push(
-            `attempt ${attempt}: ${secret.name}: chain lost (${dropped ? 'after a lost refresh answer' : 'without a lost refresh answer'}, ${reported ? 'reported' : 'NOT reported'}); ${diagnose(secret, attemptStartedAt)}`,
+            `attempt ${attempt}: ${secret.name}: chain lost ${unexplained}; ${diagnose(secret, attemptStartedAt)}`,
           );
         }
         await reinitialise(index);
       }
+      // Each committed refresh whose answer was lost leaves a live link nobody holds: its chain must be lost.
+      for (const drop of aws.momento.droppedRefreshes.slice(dropsSeen)) {
+        if (!lostLiveLinks.has(drop.issuedRefreshToken)) {
+          violations.push(
+            `attempt ${attempt}: a refresh of ${drop.chainId} lost its answer (${drop.cause}) but no managed secret lost that chain`,
+          );
+        }
+      }
+      dropsSeen = aws.momento.droppedRefreshes.length;
       // The invariant: no token gets two pairs from Momento. A token may still see a second refresh call that
       // Momento refuses: a cut-short invocation running on while Secrets Manager retries the step, or a late
       // promote from an earlier rotation moving AWSCURRENT between two attempts (the stale pair is refused).
@@ -379,7 +507,14 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       }
     };
 
-    const checkNoPendingSurvives = (attempt: number) => {
+    const rotatedSince = (secret: SeededSecret, since: number) =>
+      aws.sm.rotationLog.some(
+        (r) => r.secretArn === secret.arn && r.startedAt >= since && r.outcome === 'succeeded',
+      );
+
+    /** "No pending version survives the next sweep", held after every fault-free sweep. */
+    const checkNoPendingSurvives = (attempt: number, sweepStartedAt: number) => {
+      cleanSweepChecks += 1;
       for (const secret of secrets) {
         const stuck = aws.sm
           .inspect(secret.arn)
@@ -393,7 +528,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
               return `${v.versionId.slice(0, 8)}[${v.stages.join(',')}] validUntil=${value.validUntil ?? '-'} created=${v.createdDate.toFixed(1)} rt=${fingerprint(value.refreshToken)}`;
             });
           violations.push(
-            `attempt ${attempt}: ${secret.name}: pending version ${stuck.versionId} survived a sweep; ${facts.join(' ')}; ${diagnose(secret, clock() - HOUR_MS)}`,
+            `attempt ${attempt}: ${secret.name}: pending version ${stuck.versionId} survived a fault-free sweep; ${facts.join(' ')}; ${diagnose(secret, sweepStartedAt)}`,
           );
         }
       }
@@ -408,8 +543,6 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       // EventBridge fires every hour whatever else happens; the random doors come on top of it.
       const scheduled = Math.floor(now / HOUR_MS) > Math.floor(before / HOUR_MS);
       const attemptStartedAt = clock();
-      const dropsBefore = aws.momento.stats.committedThenDropped;
-      const reportsBefore = new Map(tap.chainAtRiskBySecret);
       armFaults();
       // Sweeps rotate every due secret at once; the other doors aim at one or two secrets, sometimes all
       // three doors together on the same secret.
@@ -420,25 +553,24 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       if (door === 5) calls.push(forced(target), forced(dice.pick(secrets)));
       else if (door === 6) calls.push(rotateNow(target), rotateNow(dice.pick(secrets)));
       else if (door >= 7) calls.push(forced(target), rotateNow(door === 7 ? target : dice.pick(secrets)));
+      // A sweep alone in an attempt that armed no fault is a fault-free sweep.
+      const cleanSweep = door <= 4 && armedThisAttempt === 0;
       await Promise.allSettled(calls);
       await settle();
       clearFaults();
-      await check(attempt, dropsBefore, reportsBefore, attemptStartedAt);
+      if (cleanSweep) checkNoPendingSurvives(attempt, attemptStartedAt);
+      await check(attempt, attemptStartedAt, cleanSweep);
 
       if (attempt % 10 === 0) {
         now += HOUR_MS;
+        const sweepStartedAt = clock();
         await Promise.allSettled([sweep()]);
         await settle();
-        checkNoPendingSurvives(attempt);
-        await check(
-          attempt,
-          aws.momento.stats.committedThenDropped,
-          new Map(tap.chainAtRiskBySecret),
-          clock(),
-        );
+        checkNoPendingSurvives(attempt, sweepStartedAt);
+        await check(attempt, sweepStartedAt, true);
       }
       if (aws.sm.rotationLog.length >= nextProgress) {
-        const line = `  ${aws.sm.rotationLog.length} rotations, ${attempt} attempts, ${violations.length} violations`;
+        const line = `  ${aws.sm.rotationLog.length} rotations, ${attempt} attempts, ${deadlineCuts} cut at their deadline, ${violations.length} violations`;
         tap.bypass(() => opts.progress?.(line));
         nextProgress += 500;
       }
@@ -461,6 +593,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       heals: tap.metric('StuckRotationHealed'),
       chainsLost,
       chainAtRiskReports: tap.metric('ChainAtRisk'),
+      cleanSweepChecks,
+      liveLinkOutsideCurrent,
+      liveLinkInTwinAfterCleanSweep,
       refusedRepeatRefreshes: refusedRepeats,
       tokensRefreshingTwoPairs: tokensWithTwoPairs.size,
       violations,
@@ -485,8 +620,11 @@ export function formatSummary(summary: ChaosSummary): string {
     `  attempts: ${summary.attempts}`,
     `  rotation attempts: ${summary.rotationAttempts} (completed ${summary.rotationsCompleted}, failed ${summary.rotationsFailed})`,
     `  heals: ${summary.heals}`,
-    `  chains lost: ${lost.explained + lost.unexplained} (explained ${lost.explained}, unexplained ${lost.unexplained})`,
+    `  chains lost: ${lost.explained + lost.unexplained} (explained ${lost.explained}, unexplained ${lost.unexplained}); explained = its own lost refresh answer, reported while the key had time`,
     `  ChainAtRisk reports: ${summary.chainAtRiskReports}`,
+    `  fault-free sweeps checked (no pending version survives, live link in AWSCURRENT): ${summary.cleanSweepChecks}`,
+    `  AWSCURRENT spent, live link in AWSPENDING: ${summary.liveLinkOutsideCurrent.inPending} (after attempts under faults; a violation after a fault-free sweep)`,
+    `  AWSCURRENT spent, live link in AWSPREVIOUS twin: ${summary.liveLinkOutsideCurrent.inPreviousTwin} (after attempts under faults), ${summary.liveLinkInTwinAfterCleanSweep} (after fault-free sweeps: used at the next createSecret)`,
     `  refresh calls refused after an earlier success under the same token: ${summary.refusedRepeatRefreshes}`,
     `  tokens that sent a stale pair after AWSCURRENT moved (refused): ${summary.tokensRefreshingTwoPairs}`,
     `  invocations still running at their deadline: ${summary.invocationsCut}`,

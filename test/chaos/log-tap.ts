@@ -1,13 +1,25 @@
+/** One ChainAtRisk error log line, as the chaos checks need it. */
+export interface ChainAtRiskReport {
+  readonly secretArn: string;
+  /** The run's simulated clock (epoch ms) when the line was written. */
+  readonly at: number;
+  /** The log's `currentKeyValidUntil` in epoch ms, when the line has one. */
+  readonly currentKeyValidUntil: number | undefined;
+}
+
 /**
  * Reads what the function writes to stdout/stderr (Powertools JSON logs and EMF metrics) during a chaos run,
  * keeps only what the checks need — ChainAtRisk reports by secret, metric counts — and swallows the rest, so
  * that thousands of rotations do not flood the terminal or the memory.
  */
 export class LogTap {
-  readonly chainAtRiskBySecret = new Map<string, number>();
+  readonly #chainAtRisk = new Map<string, ChainAtRiskReport[]>();
   readonly metricTotals = new Map<string, number>();
   #restore: (() => void) | undefined;
   #partial = '';
+
+  /** @param clock the simulated clock the run gives the function: a report is stamped when it is written. */
+  constructor(private readonly clock: () => number = Date.now) {}
 
   install(): void {
     const stdout = process.stdout.write;
@@ -46,8 +58,9 @@ export class LogTap {
     this.#restore = undefined;
   }
 
-  reportsFor(secretArn: string): number {
-    return this.chainAtRiskBySecret.get(secretArn) ?? 0;
+  /** The ChainAtRisk reports naming the secret, oldest first. */
+  reportsFor(secretArn: string): readonly ChainAtRiskReport[] {
+    return this.#chainAtRisk.get(secretArn) ?? [];
   }
 
   metric(name: string): number {
@@ -60,8 +73,18 @@ export class LogTap {
     for (const line of lines) {
       if (line.includes('"_aws"')) this.#countMetrics(line);
       else if (line.includes('ChainAtRisk') && line.includes('"secretArn"')) {
-        const { secretArn } = JSON.parse(line) as { secretArn: string };
-        this.chainAtRiskBySecret.set(secretArn, this.reportsFor(secretArn) + 1);
+        const { secretArn, currentKeyValidUntil } = JSON.parse(line) as {
+          secretArn: string;
+          currentKeyValidUntil?: string;
+        };
+        const reports = this.#chainAtRisk.get(secretArn) ?? [];
+        reports.push({
+          secretArn,
+          at: this.clock(),
+          currentKeyValidUntil:
+            currentKeyValidUntil === undefined ? undefined : Date.parse(currentKeyValidUntil),
+        });
+        this.#chainAtRisk.set(secretArn, reports);
       }
     }
   }

@@ -15,6 +15,10 @@ it('keeps every refresh chain through 2,000 rotation attempts under chaos', asyn
   console.info(formatSummary(summary));
   expect(summary.violations).toEqual([]);
   expect(summary.chainsLost.unexplained).toBe(0);
+  // Deadlines really cut invocations short, which then run on in the background while Secrets Manager retries.
+  expect(summary.invocationsCut).toBeGreaterThan(0);
+  // "No pending version survives the next sweep" was held after every fault-free sweep, of which there were many.
+  expect(summary.cleanSweepChecks).toBeGreaterThan(100);
   expect(summary.rotationAttempts).toBeGreaterThanOrEqual(2_000);
   expect(summary.rotationsCompleted).toBeGreaterThan(summary.rotationAttempts / 2);
   expect(Object.values(summary.faultsApplied).reduce((a, b) => a + b, 0)).toBeGreaterThan(500);
