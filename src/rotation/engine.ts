@@ -254,6 +254,13 @@ export class RotationEngine {
 
     this.#ensureTimeToRefresh(meta, token, invocation);
     const next = await this.#refreshChain(meta, token, pair, invocation);
+    if (next === 'written-meanwhile') {
+      telemetry.info(
+        'Momento refused the pair, but an earlier attempt of this step has written its pair meanwhile; no refresh needed',
+        where,
+      );
+      return 'already-done';
+    }
     // From here on the new pair exists only in this process: nothing happens before it is written.
     await this.#writePending(
       meta,
@@ -290,8 +297,8 @@ export class RotationEngine {
     token: string,
     pair: { apiKey: string; refreshToken: string; validUntil: number },
     invocation: Invocation,
-  ): Promise<KeyPair> {
-    const { momento, telemetry } = this.#deps;
+  ): Promise<KeyPair | 'written-meanwhile'> {
+    const { momento, telemetry, store } = this.#deps;
     const { refreshTimeoutMs } = this.#timing;
     try {
       return await momento.refresh(
@@ -301,6 +308,13 @@ export class RotationEngine {
     } catch (error) {
       const refused =
         error instanceof MomentoCallError && (error.kind === 'rejected' || error.kind === 'invalid');
+      // An earlier attempt of this step that gave up on a slow write may have spent the token and had its write
+      // land since: then the chain is safe in the pending version, and "broken" would be the wrong alarm.
+      // If that read fails, the refusal is reported as it is.
+      const landed = refused
+        ? await store.getVersion(meta.arn, { versionId: token, stage: AWSPENDING }).catch(() => undefined)
+        : undefined;
+      if (landed !== undefined) return 'written-meanwhile';
       const twin = refused ? await this.#twinInPrevious(meta, pair) : undefined;
       if (twin === undefined) {
         this.#reportRefreshFailure(meta, token, pair.validUntil, error);
