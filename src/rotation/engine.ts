@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pRetry from 'p-retry';
 import {
-  DependencyCallError,
   describeError,
   InsufficientTimeError,
   inContext,
@@ -158,10 +157,9 @@ function readable(
   throw new SecretUnavailableError(`secret ${entry.secretId} could not be read${why ? `: ${why}` : ''}`);
 }
 
-function refreshFailed(meta: SecretMetadata, token: string, error: unknown): Error {
-  return error instanceof MomentoCallError
-    ? new RefreshFailedError(meta.arn, token, error)
-    : new DependencyCallError(`secret ${meta.arn} version ${token}: createSecret: the refresh`, error);
+/** A Momento failure of the refresh, named; anything else is left to runStep, which adds secret, version and step. */
+function refreshFailed(meta: SecretMetadata, token: string, error: unknown): unknown {
+  return error instanceof MomentoCallError ? new RefreshFailedError(meta.arn, token, error) : error;
 }
 
 /**
