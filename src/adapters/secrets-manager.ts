@@ -33,6 +33,27 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
+/**
+ * One call (with its pages) per chunk. A failed call fails only its own ids, each told why (operation, error
+ * class and service message, no values); the caller goes on with the other chunks.
+ */
+async function eachChunk(
+  ids: readonly string[],
+  size: number,
+  operation: string,
+  call: (chunk: readonly string[]) => Promise<void>,
+  failed: (id: string, why: string) => void,
+): Promise<void> {
+  for (const chunk of chunks(ids, size)) {
+    try {
+      await call(chunk);
+    } catch (error) {
+      const { errorName, errorMessage } = describeError(error);
+      for (const id of chunk) failed(id, `${operation}: ${errorName}: ${errorMessage}`);
+    }
+  }
+}
+
 function toStages(record: Record<string, string[]> | undefined): Record<string, readonly string[]> {
   return { ...record };
 }
@@ -158,18 +179,15 @@ export class SecretsManagerStore implements SecretStore {
 
   async batchGetCurrent(secretIds: readonly string[]): Promise<BatchEntry[]> {
     const found = new Map<string, BatchEntry>();
-    for (const chunk of chunks(secretIds, BATCH_GET_LIMIT)) {
-      try {
-        await this.#batchGetChunk(chunk, found);
-      } catch (error) {
-        // One failed call fails its own secrets only; the sweep goes on with the others and names these.
-        const { errorName, errorMessage } = describeError(error);
-        for (const id of chunk) {
-          if (!found.has(id))
-            found.set(id, { secretId: id, error: `BatchGetSecretValue: ${errorName}: ${errorMessage}` });
-        }
-      }
-    }
+    await eachChunk(
+      secretIds,
+      BATCH_GET_LIMIT,
+      'BatchGetSecretValue',
+      (chunk) => this.#batchGetChunk(chunk, found),
+      (id, why) => {
+        if (!found.has(id)) found.set(id, { secretId: id, error: why });
+      },
+    );
     return secretIds.map(
       (id) => found.get(id) ?? { secretId: id, error: 'not returned by BatchGetSecretValue' },
     );
@@ -210,15 +228,15 @@ export class SecretsManagerStore implements SecretStore {
   async listMetadata(secretIds: readonly string[]): Promise<MetadataListing> {
     const found = new Map<string, SecretMetadata>();
     const errors = new Map<string, string>();
-    for (const chunk of chunks(secretIds, LIST_FILTER_LIMIT)) {
-      try {
-        await this.#listChunk(chunk, found);
-      } catch (error) {
-        const { errorName, errorMessage } = describeError(error);
-        for (const id of chunk)
-          if (!found.has(id)) errors.set(id, `ListSecrets: ${errorName}: ${errorMessage}`);
-      }
-    }
+    await eachChunk(
+      secretIds,
+      LIST_FILTER_LIMIT,
+      'ListSecrets',
+      (chunk) => this.#listChunk(chunk, found),
+      (id, why) => {
+        if (!found.has(id)) errors.set(id, why);
+      },
+    );
     return { found, errors };
   }
 
