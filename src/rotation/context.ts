@@ -1,0 +1,133 @@
+import pRetry from 'p-retry';
+import { describeError, PendingVersionConflictError, SecretUnavailableError } from '../errors';
+import { type DueRule, versionWith } from './policy';
+import {
+  AWSCURRENT,
+  type Clock,
+  type Invocation,
+  type MomentoAuth,
+  type SecretMetadata,
+  type SecretStore,
+  type SecretVersion,
+  type Telemetry,
+} from './ports';
+import { VersionValues } from './version-values';
+
+export interface Timing {
+  /** Deadline of the one RefreshApiToken call. The SDK's own is 60 s and it does not retry this call. */
+  readonly refreshTimeoutMs: number;
+  /** Deadline of the key check (ListCaches). */
+  readonly verifyTimeoutMs: number;
+  /** Time kept for writing the new pair after the refresh returns. */
+  readonly writeReserveMs: number;
+  /** Time kept at the very end of an invocation for logging and metrics. */
+  readonly safetyMarginMs: number;
+  /** Pause between DescribeSecret polls while a manual rotation runs. */
+  readonly pollIntervalMs: number;
+  /** First pause between pending-write attempts (doubles up to 2 s). */
+  readonly writeRetryMinMs: number;
+}
+
+export const DEFAULT_TIMING: Timing = Object.freeze({
+  refreshTimeoutMs: 10_000,
+  verifyTimeoutMs: 5_000,
+  writeReserveMs: 20_000,
+  safetyMarginMs: 1_500,
+  pollIntervalMs: 1_000,
+  writeRetryMinMs: 100,
+});
+
+export interface EngineDeps {
+  readonly secretIds: readonly string[];
+  readonly dueRule: DueRule;
+  readonly store: SecretStore;
+  readonly momento: MomentoAuth;
+  readonly telemetry: Telemetry;
+  readonly clock: Clock;
+  readonly timing?: Partial<Timing>;
+}
+
+/**
+ * What the three doors share: the ports, the timing, and this container's memory of version values. Its own
+ * module, below the doors, so that the engine facade can sit above them without an import loop.
+ */
+export class EngineContext {
+  readonly deps: EngineDeps;
+  readonly timing: Timing;
+  /** Values of versions this container has read or written (one engine per container). */
+  readonly #values = new VersionValues();
+
+  constructor(deps: EngineDeps) {
+    this.deps = deps;
+    this.timing = { ...DEFAULT_TIMING, ...deps.timing };
+  }
+
+  /** Only for a value Secrets Manager returned or accepted under its version id: it never changes after. */
+  remember(version: SecretVersion): void {
+    this.#values.remember(version);
+  }
+
+  /**
+   * A rotation step's read of a version that this invocation's DescribeSecret named with `stage`: from this
+   * container's memory when an earlier step here read or wrote it, else from Secrets Manager. Sound because a
+   * version's value never changes (see VersionValues); only values are remembered, never their absence.
+   */
+  async readNamedVersion(
+    meta: SecretMetadata,
+    versionId: string,
+    stage: string,
+  ): Promise<SecretVersion | undefined> {
+    const known = this.#values.get(meta.arn, versionId);
+    if (known !== undefined) return known;
+    const version = await this.deps.store.getVersion(meta.arn, { versionId, stage });
+    if (version !== undefined) this.#values.remember(version);
+    return version;
+  }
+
+  /** AWSCURRENT for a rotation step: the version DescribeSecret named, remembered or read. */
+  async readStepCurrent(meta: SecretMetadata): Promise<SecretVersion> {
+    const currentVersionId = versionWith(meta, AWSCURRENT);
+    const known = currentVersionId === undefined ? undefined : this.#values.get(meta.arn, currentVersionId);
+    if (known !== undefined) return known;
+    const current = await this.readCurrent(meta.arn);
+    this.#values.remember(current);
+    return current;
+  }
+
+  async readCurrent(secretArn: string): Promise<SecretVersion> {
+    const current = await this.deps.store.getVersion(secretArn, { stage: AWSCURRENT });
+    if (current === undefined)
+      throw new SecretUnavailableError(`secret ${secretArn} has no AWSCURRENT value`);
+    return current;
+  }
+
+  /**
+   * Repeats one Secrets Manager call, with backoff, until it succeeds or the invocation's time runs out. For the
+   * calls a refresh chain depends on: the write of a new pair and the checks that keep it labelled.
+   */
+  async untilItSticks<T>(
+    invocation: Invocation,
+    what: string,
+    where: Record<string, string>,
+    call: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    const budgetMs = Math.max(0, invocation.getRemainingTimeInMillis() - this.timing.safetyMarginMs);
+    const signal = AbortSignal.timeout(budgetMs);
+    return pRetry(() => call(signal), {
+      retries: 1_000,
+      factor: 2,
+      minTimeout: this.timing.writeRetryMinMs,
+      maxTimeout: 2_000,
+      randomize: true,
+      maxRetryTime: budgetMs,
+      signal,
+      shouldRetry: ({ error }) => !(error instanceof PendingVersionConflictError),
+      onFailedAttempt: ({ error, attemptNumber }) =>
+        this.deps.telemetry.warn(`${what} failed; retrying`, {
+          ...where,
+          attempt: attemptNumber,
+          ...describeError(error),
+        }),
+    });
+  }
+}

@@ -1,0 +1,137 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { inContext, RotationTimeoutError, UnknownEventError, UnmanagedSecretError } from '../errors';
+import type { EngineContext } from './context';
+import type { RotateCommand, StatusCommand } from './events';
+import { expiryOf, isManaged, unfinishedPendingVersion } from './policy';
+import { AWSCURRENT, type Invocation, type SecretMetadata } from './ports';
+import { parseRotatable, parseSecret } from './secret-value';
+import { readable, type SecretReport, type SecretState, type Sweep } from './sweep';
+
+export interface RotateResult {
+  readonly secretId: string;
+  readonly outcome: 'rotated' | 'not-due';
+  readonly versionId: string;
+  readonly validUntil: number;
+  readonly expiresAt: string;
+  readonly secondsUntilExpiry: number;
+}
+
+/** Door 3: the manual commands, a forced rotation followed until AWSCURRENT moves, and status. */
+export class ManualCommands {
+  readonly #ctx: EngineContext;
+  readonly #sweep: Sweep;
+
+  constructor(ctx: EngineContext, sweep: Sweep) {
+    this.#ctx = ctx;
+    this.#sweep = sweep;
+  }
+
+  async rotate(command: RotateCommand, invocation: Invocation): Promise<RotateResult> {
+    const { telemetry } = this.#ctx.deps;
+    const where = `secret ${command.secretId ?? this.#ctx.deps.secretIds[0]}: manual rotation`;
+    const meta = await this.#describeManaged(command.secretId).catch((error: unknown) => {
+      throw inContext(error, where);
+    });
+    try {
+      const current = await this.#ctx.readCurrent(meta.arn);
+      const report = await this.#sweep.evaluate(meta, current, {
+        force: command.force === true,
+        strict: true,
+        labelsMayLag: false,
+        invocation,
+      });
+      if (report.rotationVersionId === undefined) {
+        return {
+          secretId: meta.name,
+          outcome: 'not-due',
+          versionId: report.versionId ?? current.versionId,
+          validUntil: report.validUntil ?? 0,
+          expiresAt: report.expiresAt ?? '',
+          secondsUntilExpiry: report.secondsUntilExpiry ?? 0,
+        };
+      }
+      const versionId = report.rotationVersionId;
+      await this.#waitUntilCurrent(meta, versionId, invocation);
+      const rotated = await this.#ctx.readCurrent(meta.arn);
+      const pair = parseRotatable(rotated.secretString, meta.name, rotated.versionId);
+      const remaining = pair.validUntil - Math.floor(this.#ctx.deps.clock() / 1000);
+      telemetry.secondsUntilExpiry(meta.name, remaining);
+      return {
+        secretId: meta.name,
+        outcome: 'rotated',
+        versionId: rotated.versionId,
+        validUntil: pair.validUntil,
+        expiresAt: new Date(pair.validUntil * 1000).toISOString(),
+        secondsUntilExpiry: remaining,
+      };
+    } catch (error) {
+      telemetry.count('RotationFailed');
+      throw inContext(error, `secret ${meta.arn}: manual rotation`);
+    }
+  }
+
+  async #waitUntilCurrent(meta: SecretMetadata, versionId: string, invocation: Invocation): Promise<void> {
+    const { pollIntervalMs, safetyMarginMs } = this.#ctx.timing;
+    for (;;) {
+      if (invocation.getRemainingTimeInMillis() < pollIntervalMs + safetyMarginMs) {
+        throw new RotationTimeoutError(
+          `secret ${meta.arn}: rotation ${versionId} did not reach AWSCURRENT before this invocation ran out of ` +
+            'time; Secrets Manager may still finish or retry it, and the next scheduled run heals it if not',
+        );
+      }
+      await sleep(pollIntervalMs);
+      const now = await this.#ctx.deps.store.describe(meta.arn);
+      if (now.versions[versionId]?.includes(AWSCURRENT)) return;
+    }
+  }
+
+  async status(command: StatusCommand): Promise<{ secrets: SecretReport[] }> {
+    const { store, secretIds } = this.#ctx.deps;
+    const ids =
+      command.secretId === undefined ? secretIds : [(await this.#describeManaged(command.secretId)).arn];
+    const [values, metadata] = await Promise.all([store.batchGetCurrent(ids), store.listMetadata(ids)]);
+    const now = this.#ctx.deps.clock();
+    const secrets = values.map((entry): SecretReport => {
+      const { meta, current } = readable(entry, metadata);
+      const parsed = parseSecret(current.secretString, meta.name, current.versionId);
+      const base = { secretId: meta.name, versionId: current.versionId };
+      if (parsed.kind !== 'rotatable') {
+        return { ...base, state: parsed.kind, validUntil: null, expiresAt: null, secondsUntilExpiry: null };
+      }
+      const expiry = expiryOf(parsed.validUntil, current.createdDate, now, this.#ctx.deps.dueRule);
+      const state: SecretState =
+        unfinishedPendingVersion(meta) !== undefined
+          ? 'rotation-pending'
+          : expiry.remaining <= 0
+            ? 'expired'
+            : expiry.due
+              ? 'due'
+              : 'not-due';
+      return {
+        ...base,
+        state,
+        validUntil: parsed.validUntil,
+        expiresAt: new Date(parsed.validUntil * 1000).toISOString(),
+        secondsUntilExpiry: expiry.remaining,
+      };
+    });
+    return { secrets };
+  }
+
+  /** `secretId` may be left out only when the function manages exactly one secret. */
+  async #describeManaged(secretId: string | undefined): Promise<SecretMetadata> {
+    const { secretIds, store } = this.#ctx.deps;
+    let id = secretId;
+    if (id === undefined) {
+      if (secretIds.length !== 1) {
+        throw new UnknownEventError(
+          `"secretId" is required: this function manages ${secretIds.length} secrets (${secretIds.join(', ')})`,
+        );
+      }
+      id = secretIds[0] as string;
+    }
+    const meta = await store.describe(id);
+    if (!isManaged(secretIds, meta)) throw new UnmanagedSecretError(id);
+    return meta;
+  }
+}

@@ -1,0 +1,300 @@
+import {
+  describeError,
+  InsufficientTimeError,
+  KeyExpiredError,
+  NeverExpiresError,
+  RotationInProgressError,
+  SecretUnavailableError,
+  SweepFailedError,
+  UninitialisedSecretError,
+} from '../errors';
+import type { EngineContext } from './context';
+import { expiryOf, unfinishedPendingVersion, versionWith } from './policy';
+import {
+  AWSCURRENT,
+  AWSPENDING,
+  type BatchEntry,
+  type Invocation,
+  type MetadataListing,
+  type SecretMetadata,
+  type SecretVersion,
+} from './ports';
+import { parseSecret } from './secret-value';
+import type { RotationSteps } from './steps';
+
+export type SecretState =
+  | 'not-due'
+  | 'due'
+  | 'rotation-started'
+  | 'rotation-pending'
+  | 'never-expires'
+  | 'uninitialised'
+  | 'expired';
+
+export interface SecretReport {
+  readonly secretId: string;
+  readonly versionId: string | undefined;
+  readonly state: SecretState;
+  /** Epoch seconds; null when the key never expires or the secret is uninitialised. */
+  readonly validUntil: number | null;
+  readonly expiresAt: string | null;
+  readonly secondsUntilExpiry: number | null;
+  /** Version id of the rotation started by this call. */
+  readonly rotationVersionId?: string;
+  readonly healed?: 'finished' | 'cleared';
+}
+
+export interface SweepSummary {
+  readonly checked: number;
+  readonly rotationsStarted: number;
+  readonly healed: number;
+  readonly secrets: readonly SecretReport[];
+}
+
+export interface Mode {
+  /** Rotate even when not due. */
+  readonly force: boolean;
+  /** Uninitialised and never-expiring secrets reject (manual door) instead of being reported (sweep). */
+  readonly strict: boolean;
+  /** The labels came from ListSecrets, which may lag by minutes: confirm with DescribeSecret before healing. */
+  readonly labelsMayLag: boolean;
+  readonly invocation: Invocation;
+}
+
+/** A secret the batch reads returned both a value and labels for; else why not, as an error naming it. */
+export function readable(
+  entry: BatchEntry,
+  metadata: MetadataListing,
+): { meta: SecretMetadata; current: SecretVersion } {
+  const meta = metadata.found.get(entry.secretId);
+  if (entry.current !== undefined && meta !== undefined) return { meta, current: entry.current };
+  const why = entry.error ?? metadata.errors.get(entry.secretId);
+  throw new SecretUnavailableError(`secret ${entry.secretId} could not be read${why ? `: ${why}` : ''}`);
+}
+
+/**
+ * Door 2: the scheduled sweep. One batched look at every managed secret, then per secret: heal an unfinished
+ * rotation, report the time left, and start a rotation when the due rule says so.
+ */
+export class Sweep {
+  readonly #ctx: EngineContext;
+  readonly #steps: RotationSteps;
+
+  constructor(ctx: EngineContext, steps: RotationSteps) {
+    this.#ctx = ctx;
+    this.#steps = steps;
+  }
+
+  async run(invocation: Invocation): Promise<SweepSummary> {
+    const { store, telemetry, secretIds } = this.#ctx.deps;
+    const [values, metadata] = await Promise.all([
+      store.batchGetCurrent(secretIds),
+      store.listMetadata(secretIds),
+    ]);
+    const reports: SecretReport[] = [];
+    const failures: { secretId: string; error: string }[] = [];
+    for (const entry of values) {
+      try {
+        if (
+          invocation.getRemainingTimeInMillis() <
+          this.#ctx.timing.verifyTimeoutMs + this.#ctx.timing.safetyMarginMs
+        ) {
+          throw new InsufficientTimeError(
+            `secret ${entry.secretId}: not reached before the invocation ran out of time`,
+          );
+        }
+        const { meta, current } = readable(entry, metadata);
+        reports.push(
+          await this.evaluate(meta, current, {
+            force: false,
+            strict: false,
+            labelsMayLag: true,
+            invocation,
+          }),
+        );
+      } catch (error) {
+        const { errorName, errorMessage } = describeError(error);
+        // Name the secret the way people know it; the configured id when it could not even be read.
+        const secretId = entry.current?.name ?? entry.secretId;
+        failures.push({ secretId, error: errorName });
+        telemetry.error('sweep: secret failed', { secretId, errorName, errorMessage });
+      }
+    }
+    telemetry.count('SweepCompleted');
+    const summary: SweepSummary = {
+      checked: values.length,
+      rotationsStarted: reports.filter((r) => r.state === 'rotation-started').length,
+      healed: reports.filter((r) => r.healed !== undefined).length,
+      secrets: reports,
+    };
+    telemetry.info('sweep completed', {
+      checked: summary.checked,
+      rotationsStarted: summary.rotationsStarted,
+      healed: summary.healed,
+      failed: failures.length,
+    });
+    if (failures.length > 0) throw new SweepFailedError(failures);
+    return summary;
+  }
+
+  /**
+   * One secret, for the sweep and the manual door: heal an unfinished rotation, report the time left, and start
+   * a rotation when due (or forced).
+   */
+  async evaluate(meta: SecretMetadata, current: SecretVersion, mode: Mode): Promise<SecretReport> {
+    const { telemetry, store } = this.#ctx.deps;
+    let state = current;
+    let healed: SecretReport['healed'];
+    let labels = meta;
+    if (mode.labelsMayLag && unfinishedPendingVersion(meta) !== undefined) {
+      // Healing moves labels: do it on what DescribeSecret says now, never on a listing minutes old (a rotation
+      // finished since would otherwise be "healed" against a stale AWSCURRENT).
+      labels = await store.describe(meta.arn);
+      if (versionWith(labels, AWSCURRENT) !== current.versionId)
+        state = await this.#ctx.readCurrent(meta.arn);
+    }
+    const pendingVersionId = unfinishedPendingVersion(labels);
+    if (pendingVersionId !== undefined) {
+      const outcome = await this.#heal(labels, state, pendingVersionId, mode.invocation);
+      state = outcome.current;
+      healed = outcome.healed;
+    }
+
+    const parsed = parseSecret(state.secretString, meta.name, state.versionId);
+    const base = { secretId: meta.name, versionId: state.versionId, ...(healed ? { healed } : {}) };
+    if (parsed.kind === 'uninitialised') {
+      if (mode.strict) throw new UninitialisedSecretError(meta.name);
+      telemetry.count('Uninitialised');
+      telemetry.warn('secret is uninitialised: put the JSON downloaded from the Momento console', {
+        secretArn: meta.arn,
+      });
+      return { ...base, state: 'uninitialised', validUntil: null, expiresAt: null, secondsUntilExpiry: null };
+    }
+    if (parsed.kind === 'never-expires') {
+      if (mode.strict) throw new NeverExpiresError(meta.name);
+      telemetry.info('key never expires; not rotated', { secretArn: meta.arn });
+      return { ...base, state: 'never-expires', validUntil: null, expiresAt: null, secondsUntilExpiry: null };
+    }
+
+    const expiry = expiryOf(
+      parsed.validUntil,
+      state.createdDate,
+      this.#ctx.deps.clock(),
+      this.#ctx.deps.dueRule,
+    );
+    telemetry.secondsUntilExpiry(meta.name, expiry.remaining);
+    const facts = {
+      ...base,
+      validUntil: parsed.validUntil,
+      expiresAt: new Date(parsed.validUntil * 1000).toISOString(),
+      secondsUntilExpiry: expiry.remaining,
+    };
+    if (expiry.remaining <= 0) throw new KeyExpiredError(meta.name, parsed.validUntil);
+    if (!expiry.due && !mode.force) return { ...facts, state: 'not-due' };
+
+    let rotationVersionId: string;
+    try {
+      rotationVersionId = await store.startRotation(meta.arn);
+    } catch (error) {
+      // A rotation started since the labels were read (the console button, a manual invoke) is not a failure of
+      // the sweep: Secrets Manager is running it, and the next sweep heals it if it gets stuck.
+      if (!(error instanceof RotationInProgressError) || mode.strict) throw error;
+      telemetry.info('a rotation is already in progress; not starting another', { secretArn: meta.arn });
+      return { ...facts, state: 'rotation-pending' };
+    }
+    telemetry.count('RotationStarted');
+    telemetry.info('rotation started', {
+      secretArn: meta.arn,
+      versionId: rotationVersionId,
+      due: expiry.due,
+      forced: mode.force,
+      secondsUntilExpiry: expiry.remaining,
+    });
+    return { ...facts, state: 'rotation-started', rotationVersionId };
+  }
+
+  /**
+   * Invariant 7: an AWSPENDING version that is not AWSCURRENT blocks every later rotation. A newer pair that
+   * Momento accepts is finished (it may be the only live link of the chain); an empty one is cleared; anything
+   * else is left in place and reported, for a person to look at.
+   */
+  async #heal(
+    meta: SecretMetadata,
+    current: SecretVersion,
+    pendingVersionId: string,
+    invocation: Invocation,
+  ): Promise<{ current: SecretVersion; healed: 'finished' | 'cleared' }> {
+    const { store, telemetry } = this.#ctx.deps;
+    const where = { secretArn: meta.arn, versionId: pendingVersionId };
+    const pending = await store.getVersion(meta.arn, { versionId: pendingVersionId, stage: AWSPENDING });
+    if (pending !== undefined) {
+      return { current: await this.#steps.finishPending(meta, current, pending), healed: 'finished' };
+    }
+
+    // The label cannot be removed on condition: a createSecret of this very rotation may write its pair
+    // between the read above and the clear, and a failed clear may still have happened. So whatever the
+    // clear answered, look at the version again until Secrets Manager answers: a pair found there is the
+    // newest link of the chain and must keep a label.
+    const cleared = await store.clearPending(meta.arn, pendingVersionId).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    const late = await this.#ctx.untilItSticks(invocation, 'reading the cleared pending version', where, () =>
+      store.getVersion(meta.arn, { versionId: pendingVersionId }),
+    );
+    if (late === undefined) {
+      if (cleared !== undefined) throw cleared;
+      telemetry.count('StuckRotationHealed');
+      telemetry.warn('unfinished rotation with an empty pending version: AWSPENDING removed', where);
+      return { current, healed: 'cleared' };
+    }
+    telemetry.warn(
+      'a rotation wrote its pair while the sweep cleared its pending version; finishing it',
+      where,
+    );
+    try {
+      return { current: await this.#steps.finishPending(meta, current, late), healed: 'finished' };
+    } catch (error) {
+      await this.#relabelPending(meta, pendingVersionId, invocation);
+      throw error;
+    }
+  }
+
+  /**
+   * Puts AWSPENDING back on a version that holds a pair, so that the next sweep finds it again. Never takes
+   * the label from another version: that one belongs to a rotation started since, which must not lose it.
+   */
+  async #relabelPending(meta: SecretMetadata, versionId: string, invocation: Invocation): Promise<void> {
+    const { store, telemetry } = this.#ctx.deps;
+    const where = { secretArn: meta.arn, versionId };
+    try {
+      const holder = await this.#ctx.untilItSticks(
+        invocation,
+        'labelling the pending pair',
+        where,
+        async () => {
+          const stages = (await store.describe(meta.arn)).versions;
+          if (stages[versionId]?.includes(AWSPENDING)) return versionId;
+          const other = versionWith({ ...meta, versions: stages }, AWSPENDING);
+          if (other === undefined) await store.labelPending(meta.arn, versionId, undefined);
+          return other ?? versionId;
+        },
+      );
+      if (holder === versionId) return;
+      telemetry.count('ChainAtRisk');
+      telemetry.error(
+        'ChainAtRisk: a pair written by an interrupted rotation sits in a version without a staging label while ' +
+          'another rotation holds AWSPENDING; if that rotation fails, restore this version with aws secretsmanager ' +
+          'update-secret-version-stage --version-stage AWSPENDING --move-to-version-id <versionId>',
+        { ...where, pendingHeldBy: holder },
+      );
+    } catch (error) {
+      telemetry.count('ChainAtRisk');
+      telemetry.error(
+        'ChainAtRisk: the newest pair sits in a version without a staging label; restore it with ' +
+          'aws secretsmanager update-secret-version-stage --version-stage AWSPENDING --move-to-version-id <versionId>',
+        { ...where, ...describeError(error) },
+      );
+    }
+  }
+}
