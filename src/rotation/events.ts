@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { UnknownEventError } from '../errors';
 
 const rotationEvent = z.object({

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { MalformedSecretError, NeverExpiresError, UninitialisedSecretError } from '../errors';
 import type { KeyPair } from './ports';
 
