@@ -4,7 +4,9 @@ import {
   AuthClient,
   AuthClientConfigurations,
   CacheClient,
+  CacheDelete,
   CacheGet,
+  CacheSet,
   Configurations,
   CreateCache,
   CredentialProvider,
@@ -18,7 +20,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { SdkMomentoAuth } from '../../../src/adapters/momento';
 import { MomentoCallError } from '../../../src/errors';
 import { type KeyPair, type MomentoEmulator, startMomentoEmulator } from './index';
-import { wireKeyOf } from './ledger';
+import { encodeApiKey, wireKeyOf } from './ledger';
 
 const T0 = Date.UTC(2030, 0, 1);
 const HOUR = 3600;
@@ -238,17 +240,143 @@ describe('Momento emulator: keys and refresh', () => {
 
     // Act
     const created = await client.createCache('emulated-nothing');
-    const fetched = await client.get('emulated-nothing', 'key');
+    const deleted = await client.delete('emulated-nothing', 'key');
     const listed = await client.listCaches();
     client.close();
 
     // Assess
     expect(created).toBeInstanceOf(CreateCache.Error);
     expect((created as CreateCache.Error).errorCode()).toBe(MomentoErrorCode.BAD_REQUEST_ERROR);
-    expect(fetched).toBeInstanceOf(CacheGet.Error);
-    expect((fetched as CacheGet.Error).errorCode()).toBe(MomentoErrorCode.BAD_REQUEST_ERROR);
+    expect(deleted).toBeInstanceOf(CacheDelete.Error);
+    expect((deleted as CacheDelete.Error).errorCode()).toBe(MomentoErrorCode.BAD_REQUEST_ERROR);
     expect(outcome(listed)).toBe('SUCCESS');
     expect(momento.stats.calls.CreateCache).toBe(1);
+  });
+});
+
+describe('Momento emulator: data calls, scopes, v2 keys', () => {
+  function v2CacheClient(key: { apiKey: string }, emulator = momento): CacheClient {
+    const v2 = CredentialProvider.fromApiKeyV2({ apiKey: key.apiKey, endpoint: emulator.keyEndpoint });
+    const local = CredentialProvider.forMomentoLocal({
+      hostname: emulator.endpoint.slice(0, emulator.endpoint.lastIndexOf(':')),
+      port: Number(emulator.endpoint.slice(emulator.endpoint.lastIndexOf(':') + 1)),
+    });
+    // The SDK's v2 provider takes no endpoint override: the key from it, the endpoints of the local emulator.
+    const provider = Object.assign(Object.create(Object.getPrototypeOf(local)), local, {
+      getAuthToken: () => v2.getAuthToken(),
+    });
+    return new CacheClient({
+      configuration: Configurations.Lambda.latest(quiet),
+      credentialProvider: provider,
+      defaultTtlSeconds: 60,
+    });
+  }
+
+  it('stores and returns items for a live key and refuses a key it never issued', async () => {
+    // Prepare
+    const pair = momento.mintKeyPair({ lifetimeSeconds: HOUR });
+    const client = cacheClient(pair.apiKey);
+    const stranger = cacheClient(encodeApiKey(momento.keyEndpoint, 'emu-key-never-issued'));
+
+    // Act
+    const set = await client.set('app', 'greeting', 'hello');
+    const hit = await client.get('app', 'greeting');
+    const miss = await client.get('app', 'absent');
+    const refused = await stranger.get('app', 'greeting');
+    client.close();
+    stranger.close();
+
+    // Assess
+    expect(set).toBeInstanceOf(CacheSet.Success);
+    expect((hit as CacheGet.Hit).valueString()).toBe('hello');
+    expect(miss).toBeInstanceOf(CacheGet.Miss);
+    expect((refused as CacheGet.Error).errorCode()).toBe(MomentoErrorCode.AUTHENTICATION_ERROR);
+  });
+
+  it('refuses a revoked key on data and control calls while its expiry is still ahead', async () => {
+    // Prepare
+    const pair = momento.mintKeyPair({ lifetimeSeconds: HOUR });
+    const client = cacheClient(pair.apiKey);
+
+    // Act
+    momento.revokeKey(pair.apiKey);
+    const fetched = await client.get('app', 'key');
+    const listed = await client.listCaches();
+    client.close();
+
+    // Assess
+    expect((fetched as CacheGet.Error).errorCode()).toBe(MomentoErrorCode.AUTHENTICATION_ERROR);
+    expect(outcome(listed)).toBe(MomentoErrorCode.AUTHENTICATION_ERROR);
+    expect(momento.isKeyLive(pair.apiKey)).toBe(false);
+    expect(momento.stats.refusedByReason.revokedKey).toBeGreaterThanOrEqual(2);
+  });
+
+  it('lets a data-scoped key use the data plane and answers its ListCaches with PERMISSION_ERROR', async () => {
+    // Prepare
+    const pair = momento.mintKeyPair({ lifetimeSeconds: HOUR, scope: 'data' });
+
+    // Act
+    const listed = await listCaches(pair.apiKey);
+    const client = cacheClient(pair.apiKey);
+    const set = await client.set('app', 'k', 'v');
+    client.close();
+    const refreshed = await refresh(pair);
+
+    // Assess
+    expect(outcome(listed)).toBe(MomentoErrorCode.PERMISSION_ERROR);
+    expect(set).toBeInstanceOf(CacheSet.Success);
+    expect(outcome(refreshed)).toBe('SUCCESS');
+    const next = refreshed as RefreshApiKey.Success;
+    expect(outcome(await listCaches(next.apiKey))).toBe(MomentoErrorCode.PERMISSION_ERROR);
+  });
+
+  it('mints v2 keys that fromApiKeyV2 accepts and fromString refuses, with exp only when they expire', () => {
+    // Act
+    const expiring = momento.mintV2Key({ lifetimeSeconds: HOUR });
+    const unclaimed = momento.mintV2Key({ lifetimeSeconds: HOUR, expClaim: false });
+    const forever = momento.mintV2Key();
+    const claims = (jwt: string) =>
+      JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8'));
+
+    // Assess
+    expect(claims(expiring.apiKey)).toMatchObject({ t: 'g', exp: T0 / 1000 + HOUR });
+    expect(expiring).toMatchObject({ endpoint: momento.keyEndpoint, validUntil: T0 / 1000 + HOUR });
+    expect(claims(unclaimed.apiKey).exp).toBeUndefined();
+    expect(unclaimed.validUntil).toBe(T0 / 1000 + HOUR);
+    expect(forever.validUntil).toBeUndefined();
+    expect(() =>
+      CredentialProvider.fromApiKeyV2({ apiKey: expiring.apiKey, endpoint: expiring.endpoint }),
+    ).not.toThrow();
+    expect(() => CredentialProvider.fromString({ apiKey: expiring.apiKey })).toThrow();
+  });
+
+  it('authenticates a v2 key until its expiry and never refreshes it', async () => {
+    // Prepare
+    const key = momento.mintV2Key({ lifetimeSeconds: HOUR });
+    const client = v2CacheClient(key);
+    const refreshesBefore = momento.stats.refreshes;
+
+    const rawAuth = new auth.auth.AuthClient(momento.endpoint, grpcCredentials.createInsecure());
+
+    // Act
+    const before = await client.set('app', 'k', 'v');
+    // The SDK's refresh takes v1 keys only; on the wire, a v2 key presented for refresh is refused.
+    const refusal = await new Promise<ServiceError | null>((resolve) =>
+      rawAuth.RefreshApiToken(
+        new auth.auth._RefreshApiTokenRequest({ api_key: key.apiKey, refresh_token: 'no-such-token' }),
+        (error) => resolve(error),
+      ),
+    );
+    rawAuth.close();
+    now = T0 + HOUR * 1000;
+    const after = await client.get('app', 'k');
+    client.close();
+
+    // Assess
+    expect(before).toBeInstanceOf(CacheSet.Success);
+    expect(refusal?.code).toBe(status.INVALID_ARGUMENT);
+    expect(momento.stats.refreshes).toBe(refreshesBefore);
+    expect((after as CacheGet.Error).errorCode()).toBe(MomentoErrorCode.AUTHENTICATION_ERROR);
   });
 });
 

@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 
-export const EMULATED_METHODS = ['RefreshApiToken', 'ListCaches'] as const;
+export const EMULATED_METHODS = ['RefreshApiToken', 'ListCaches', 'Get', 'Set'] as const;
 export type EmulatedMethod = (typeof EMULATED_METHODS)[number];
 
 /** How a committed refresh loses its response: a gRPC status instead of the new pair, or no answer at all. */

@@ -20,11 +20,18 @@
  * - `endpoint`: `host:port`, the value for `MOMENTO_ENDPOINT_OVERRIDE`.
  * - `mintKeyPair({ lifetimeSeconds })` → `{ apiKey, refreshToken, validUntil }`: starts a new chain. `apiKey` is
  *   base64 of `{"endpoint", "api_key"}`, the v1 format `CredentialProvider.fromString` parses.
- * - `isKeyLive(apiKey)`: accepted right now. `chainOf(apiKey)`: the chain id shared by every key refreshed from
+ * - `mintKeyPair({ lifetimeSeconds, scope: 'data' })`: a data-scoped pair: data calls pass, ListCaches answers
+ *   PERMISSION_DENIED (→ SDK PERMISSION_ERROR), as the real service does for a key without control-plane rights.
+ * - `mintV2Key({ lifetimeSeconds?, scope?, expClaim? })` → `{ apiKey, endpoint, validUntil }`: a v2 key as the
+ *   console creates it today: a JWT with the claim `t: "g"` (what `CredentialProvider.fromApiKeyV2` checks) and,
+ *   when it expires, `exp` (left out with `expClaim: false`); no refresh token, so no chain. Without
+ *   `lifetimeSeconds` it never expires. A refresh presenting it is refused as an unknown key.
+ * - `revokeKey(apiKey)`: the key is refused from now on (UNAUTHENTICATED), as after deleting it in the console.
+ * - `isKeyLive(apiKey)`: accepted right now (for data calls). `chainOf(apiKey)`: the chain id shared by every key refreshed from
  *   one minted pair (throws for a key it never issued). Both take the v1 key or the bare wire key.
  * - `liveRefreshToken(chainId)`: the one unspent refresh token of the chain, undefined once the chain's newest
  *   key expired (the chain is lost: nobody can refresh it any more). `livePair(chainId)`: that whole pair.
- * - `faults` (per method, `'RefreshApiToken' | 'ListCaches'`):
+ * - `faults` (per method, `'RefreshApiToken' | 'ListCaches' | 'Get' | 'Set'`):
  *   `failNext(method, count, status)`: the next calls answer `status`, nothing changes;
  *   `latency(method, ms)`: every call waits `ms` before it is handled, until cleared (0 clears); a call its client
  *   abandons meanwhile is still handled (a refresh still commits), as by a server that already has the request;
@@ -57,17 +64,20 @@
  * - `control_client.ScsControl/ListCaches` carries the key in the `authorization` header. A missing, unknown or
  *   expired key answers UNAUTHENTICATED (→ SDK AUTHENTICATION_ERROR), as the real service does for an expired key
  *   on control calls (client-sdk-javascript common-integration-tests, "expired token can't create cache").
+ * - `cache_client.Scs/Get` and `Set` (what a CacheClient's get and set send) carry the key in the `authorization`
+ *   header and the cache name in the `cache` header; a refused key answers UNAUTHENTICATED (→ SDK
+ *   AUTHENTICATION_ERROR). Every cache name exists, items are kept in memory, TTLs are ignored.
  * - Every other method answers UNIMPLEMENTED (→ SDK BAD_REQUEST_ERROR); the emulator never crashes on them.
  * - Both calls get a fixed 60 s deadline from the SDK (the Lambda configuration's 1100 ms applies to data calls
  *   only) and are never retried by it (no retry strategy on the auth and control clients).
  */
-import { auth, control } from '@gomomento/generated-types';
+import { auth, cache, control } from '@gomomento/generated-types';
 import * as grpc from '@grpc/grpc-js';
 import { type DropAnswer, EMULATED_METHODS, type EmulatedMethod, type FaultKind, FaultPlan } from './faults';
-import { type KeyPair, Ledger, type RefusalReason } from './ledger';
+import { type KeyPair, type KeyScope, Ledger, type RefusalReason, type V2Key } from './ledger';
 
 export type { DropAnswer, EmulatedMethod, FaultKind } from './faults';
-export type { KeyPair, RefusalReason } from './ledger';
+export type { KeyPair, KeyScope, RefusalReason, V2Key } from './ledger';
 
 /** Written inside every key as its endpoint; `.invalid` never resolves, so a key used without the override fails fast. */
 export const DEFAULT_KEY_ENDPOINT = 'momento-emulator.invalid';
@@ -75,6 +85,8 @@ export const DEFAULT_KEY_ENDPOINT = 'momento-emulator.invalid';
 export const DEFAULT_REFUSAL_STATUS: Readonly<Record<EmulatedMethod, grpc.status>> = {
   RefreshApiToken: grpc.status.INVALID_ARGUMENT,
   ListCaches: grpc.status.UNAUTHENTICATED,
+  Get: grpc.status.UNAUTHENTICATED,
+  Set: grpc.status.UNAUTHENTICATED,
 };
 
 export interface MomentoEmulatorOptions {
@@ -143,7 +155,9 @@ export interface DroppedRefresh {
 export interface MomentoEmulator {
   readonly endpoint: string;
   readonly keyEndpoint: string;
-  mintKeyPair(opts: { lifetimeSeconds: number }): KeyPair;
+  mintKeyPair(opts: { lifetimeSeconds: number; scope?: KeyScope }): KeyPair;
+  mintV2Key(opts?: { lifetimeSeconds?: number; scope?: KeyScope; expClaim?: boolean }): V2Key;
+  revokeKey(apiKey: string): void;
   isKeyLive(apiKey: string): boolean;
   chainOf(apiKey: string): string;
   liveRefreshToken(chainId: string): string | undefined;
@@ -159,6 +173,10 @@ type RefreshRequest = auth.auth._RefreshApiTokenRequest;
 type RefreshResponse = auth.auth._RefreshApiTokenResponse;
 type ListCachesRequest = control.control_client._ListCachesRequest;
 type ListCachesResponse = control.control_client._ListCachesResponse;
+type GetRequest = cache.cache_client._GetRequest;
+type GetResponse = cache.cache_client._GetResponse;
+type SetRequest = cache.cache_client._SetRequest;
+type SetResponse = cache.cache_client._SetResponse;
 
 /** A committed refresh: what a lost answer would leave behind. */
 interface Commit {
@@ -175,6 +193,8 @@ const REFUSAL_DETAILS: Readonly<Record<RefusalReason, string>> = {
   missingKey: 'missing authorization header',
   unknownKey: 'invalid api key',
   expiredKey: 'api key has expired',
+  revokedKey: 'api key has been revoked',
+  forbiddenForScope: 'insufficient permissions for this operation',
   unknownRefreshToken: 'invalid refresh token',
   spentRefreshToken: 'refresh token has already been used',
   mismatchedPair: 'refresh token does not belong to this api key',
@@ -213,6 +233,8 @@ class GrpcMomentoEmulator implements MomentoEmulator {
   readonly #timers = new Map<NodeJS.Timeout, () => void>();
   readonly #delayed = new Set<Promise<void>>();
   readonly #hung = new Set<(code: grpc.status) => void>();
+  /** Cache items by cache name, then key (base64 of the key bytes); TTLs are not kept. */
+  readonly #items = new Map<string, Map<string, Uint8Array>>();
   readonly #refusalStatus: Readonly<Record<EmulatedMethod, grpc.status>>;
   readonly #log: ((line: string) => void) | undefined;
   #stopped = false;
@@ -245,8 +267,16 @@ class GrpcMomentoEmulator implements MomentoEmulator {
     this.#registerServices();
   }
 
-  mintKeyPair(opts: { lifetimeSeconds: number }): KeyPair {
-    return this.ledger.mint(opts.lifetimeSeconds);
+  mintKeyPair(opts: { lifetimeSeconds: number; scope?: KeyScope }): KeyPair {
+    return this.ledger.mint(opts.lifetimeSeconds, opts.scope);
+  }
+
+  mintV2Key(opts: { lifetimeSeconds?: number; scope?: KeyScope; expClaim?: boolean } = {}): V2Key {
+    return this.ledger.mintV2(opts);
+  }
+
+  revokeKey(apiKey: string): void {
+    this.ledger.revoke(apiKey);
   }
 
   isKeyLive(apiKey: string): boolean {
@@ -302,12 +332,30 @@ class GrpcMomentoEmulator implements MomentoEmulator {
     const listCaches = this.#unary<ListCachesRequest, ListCachesResponse>(
       'ListCaches',
       (_request, metadata) => {
-        const header = metadata.get('authorization')[0];
-        const refused = this.ledger.authenticate(typeof header === 'string' ? header : undefined);
+        const refused = this.ledger.authenticate(headerOf(metadata, 'authorization'), 'control');
         if (refused !== undefined) return { refused };
         return { response: new control.control_client._ListCachesResponse({ cache: [], next_token: '' }) };
       },
     );
+    const get = this.#unary<GetRequest, GetResponse>('Get', (request, metadata) => {
+      const refused = this.ledger.authenticate(headerOf(metadata, 'authorization'), 'data');
+      if (refused !== undefined) return { refused };
+      const item = this.#cacheOf(metadata).get(Buffer.from(request.cache_key).toString('base64'));
+      const { ECacheResult } = cache.cache_client;
+      return {
+        response: new cache.cache_client._GetResponse(
+          item === undefined ? { result: ECacheResult.Miss } : { result: ECacheResult.Hit, cache_body: item },
+        ),
+      };
+    });
+    const set = this.#unary<SetRequest, SetResponse>('Set', (request, metadata) => {
+      const refused = this.ledger.authenticate(headerOf(metadata, 'authorization'), 'data');
+      if (refused !== undefined) return { refused };
+      this.#cacheOf(metadata).set(Buffer.from(request.cache_key).toString('base64'), request.cache_body);
+      return {
+        response: new cache.cache_client._SetResponse({ result: cache.cache_client.ECacheResult.Ok }),
+      };
+    });
     const authDefinition = auth.auth.UnimplementedAuthService.definition;
     const controlDefinition = control.control_client.UnimplementedScsControlService.definition;
     this.server.addService(authDefinition, {
@@ -318,6 +366,19 @@ class GrpcMomentoEmulator implements MomentoEmulator {
       ...this.#unimplemented(controlDefinition),
       ListCaches: listCaches,
     });
+    const cacheDefinition = cache.cache_client.UnimplementedScsService.definition;
+    this.server.addService(cacheDefinition, { ...this.#unimplemented(cacheDefinition), Get: get, Set: set });
+  }
+
+  /** Every cache name exists: the data plane is here for the keys it checks, not for cache management. */
+  #cacheOf(metadata: grpc.Metadata): Map<string, Uint8Array> {
+    const name = headerOf(metadata, 'cache') ?? '';
+    let items = this.#items.get(name);
+    if (items === undefined) {
+      items = new Map();
+      this.#items.set(name, items);
+    }
+    return items;
   }
 
   /** Counting UNIMPLEMENTED answers for the unary methods not emulated (grpc-js answers the streaming ones). */
@@ -361,7 +422,9 @@ class GrpcMomentoEmulator implements MomentoEmulator {
           this.#answer(
             method,
             callback,
-            this.#refusalStatus[method],
+            served.refused === 'forbiddenForScope'
+              ? grpc.status.PERMISSION_DENIED
+              : this.#refusalStatus[method],
             REFUSAL_DETAILS[served.refused],
             served.refused,
           );
@@ -439,6 +502,11 @@ class GrpcMomentoEmulator implements MomentoEmulator {
     }, ms);
     this.#timers.set(timer, settle);
   }
+}
+
+function headerOf(metadata: grpc.Metadata, name: string): string | undefined {
+  const value = metadata.get(name)[0];
+  return typeof value === 'string' ? value : undefined;
 }
 
 function formatEndpoint(host: string, port: number): string {
