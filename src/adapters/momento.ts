@@ -1,5 +1,6 @@
 import { MomentoCallError, type MomentoFailureKind } from '../errors';
-import type { KeyPair, MomentoAuth } from '../rotation/ports';
+import type { KeyPair, MomentoAuth, MomentoKey } from '../rotation/ports';
+import { credentialProviderFor } from './momento-credentials';
 
 type MomentoSdk = typeof import('@gomomento/sdk');
 
@@ -18,7 +19,7 @@ export class SdkMomentoAuth implements MomentoAuth {
   async refresh(current: { apiKey: string; refreshToken: string }, timeoutMs: number): Promise<KeyPair> {
     const sdk = await this.#load();
     const client = new sdk.AuthClient({
-      credentialProvider: this.#credentials(sdk, current.apiKey, 'refresh'),
+      credentialProvider: this.#credentials(sdk, { version: 'v1', apiKey: current.apiKey }, 'refresh'),
       configuration: sdk.AuthClientConfigurations.Default.latest(new sdk.NoopMomentoLoggerFactory()),
     });
     const response = await withDeadline(client.refreshApiKey(current.refreshToken), timeoutMs, 'refresh');
@@ -34,11 +35,11 @@ export class SdkMomentoAuth implements MomentoAuth {
     throw failure(sdk, 'refresh', response.errorCode());
   }
 
-  async verifyKey(apiKey: string, timeoutMs: number): Promise<void> {
+  async verifyKey(key: MomentoKey, timeoutMs: number): Promise<void> {
     const sdk = await this.#load();
     const client = new sdk.CacheClient({
       configuration: sdk.Configurations.Lambda.latest(new sdk.NoopMomentoLoggerFactory()),
-      credentialProvider: this.#credentials(sdk, apiKey, 'verify'),
+      credentialProvider: this.#credentials(sdk, key, 'verify'),
       defaultTtlSeconds: 60,
     });
     try {
@@ -56,18 +57,9 @@ export class SdkMomentoAuth implements MomentoAuth {
     return this.#sdk;
   }
 
-  #credentials(sdk: MomentoSdk, apiKey: string, operation: 'refresh' | 'verify') {
+  #credentials(sdk: MomentoSdk, key: MomentoKey, operation: 'refresh' | 'verify') {
     try {
-      if (this.endpointOverride === undefined) return sdk.CredentialProvider.fromString({ apiKey });
-      return sdk.CredentialProvider.fromString({
-        apiKey,
-        endpointOverrides: {
-          controlEndpoint: this.endpointOverride,
-          cacheEndpoint: this.endpointOverride,
-          tokenEndpoint: this.endpointOverride,
-          secureConnection: false,
-        },
-      });
+      return credentialProviderFor(sdk, key, this.endpointOverride);
     } catch {
       // The SDK's parse error may quote the token; only our own words leave this function.
       throw new MomentoCallError(operation, 'invalid', 'MALFORMED_API_KEY');

@@ -87,11 +87,19 @@ export interface KeyPair {
   readonly validUntil: number;
 }
 
+/**
+ * A key as Momento's SDK takes it. v1: the SDK's base64 form, endpoint inside, the kind that refreshes. v2: what
+ * the console creates today, a JWT with the endpoint stored beside it, never refreshed (no public API does).
+ */
+export type MomentoKey =
+  | { readonly version: 'v1'; readonly apiKey: string }
+  | { readonly version: 'v2'; readonly apiKey: string; readonly endpoint: string };
+
 export interface MomentoAuth {
   /** One RefreshApiToken call bounded by `timeoutMs`. Throws MomentoCallError. */
   refresh(current: { apiKey: string; refreshToken: string }, timeoutMs: number): Promise<KeyPair>;
   /** One call that needs only the key. Resolves when Momento accepts the key; throws MomentoCallError. */
-  verifyKey(apiKey: string, timeoutMs: number): Promise<void>;
+  verifyKey(key: MomentoKey, timeoutMs: number): Promise<void>;
 }
 
 export type CountMetric =

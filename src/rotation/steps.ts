@@ -359,7 +359,7 @@ export class RotationSteps {
     momento: MomentoAuth,
   ): Promise<void> {
     try {
-      await momento.verifyKey(apiKey, this.#ctx.timing.verifyTimeoutMs);
+      await momento.verifyKey({ version: 'v1', apiKey }, this.#ctx.timing.verifyTimeoutMs);
     } catch (error) {
       if (error instanceof MomentoCallError && error.kind === 'forbidden') {
         // Authenticated but without the permission for this call: the key itself is valid.

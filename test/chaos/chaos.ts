@@ -173,7 +173,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
         entry.succeeded += 1;
         return pair;
       },
-      verifyKey: (apiKey, timeoutMs) => sdkMomento.verifyKey(apiKey, timeoutMs),
+      verifyKey: (key, timeoutMs) => sdkMomento.verifyKey(key, timeoutMs),
     };
     // The production client, with the SDK's retries kept but their pauses scaled down like the deadlines.
     const client = new SecretsManagerClient({

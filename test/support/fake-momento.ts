@@ -1,5 +1,5 @@
 import { MomentoCallError, type MomentoFailureKind } from '../../src/errors';
-import type { KeyPair, MomentoAuth } from '../../src/rotation/ports';
+import type { KeyPair, MomentoAuth, MomentoKey } from '../../src/rotation/ports';
 import { secretMaterial } from './secret-material';
 
 /** A queued failure: its kind (the code is then `FAKE_<KIND>`), or a kind with the SDK error code to answer. */
@@ -75,7 +75,8 @@ export class FakeMomento implements MomentoAuth {
     return this.mint(live.lifetime);
   }
 
-  async verifyKey(apiKey: string, timeoutMs: number): Promise<void> {
+  async verifyKey(key: MomentoKey, timeoutMs: number): Promise<void> {
+    const { apiKey } = key;
     this.verifyCalls.push(apiKey);
     if (this.#verifyHangs > 0) {
       this.#verifyHangs -= 1;

@@ -379,7 +379,9 @@ describe('the written value keeps the shape of the secret', () => {
     expect(written.apiKey).not.toBe(pair.apiKey);
     expect(written.authToken).toBe(written.apiKey);
     expect(h.momento.isLive(written.refreshToken)).toBe(true);
-    await expect(h.momento.verifyKey(written.authToken, 100)).resolves.toBeUndefined();
+    await expect(
+      h.momento.verifyKey({ version: 'v1', apiKey: written.authToken }, 100),
+    ).resolves.toBeUndefined();
   });
 });
 

@@ -18,6 +18,7 @@ import {
 import { credentials as grpcCredentials, type ServiceError, status } from '@grpc/grpc-js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SdkMomentoAuth } from '../../../src/adapters/momento';
+import { credentialProviderFor } from '../../../src/adapters/momento-credentials';
 import { MomentoCallError } from '../../../src/errors';
 import { type KeyPair, type MomentoEmulator, startMomentoEmulator } from './index';
 import { encodeApiKey, wireKeyOf } from './ledger';
@@ -255,19 +256,14 @@ describe('Momento emulator: keys and refresh', () => {
 });
 
 describe('Momento emulator: data calls, scopes, v2 keys', () => {
-  function v2CacheClient(key: { apiKey: string }, emulator = momento): CacheClient {
-    const v2 = CredentialProvider.fromApiKeyV2({ apiKey: key.apiKey, endpoint: emulator.keyEndpoint });
-    const local = CredentialProvider.forMomentoLocal({
-      hostname: emulator.endpoint.slice(0, emulator.endpoint.lastIndexOf(':')),
-      port: Number(emulator.endpoint.slice(emulator.endpoint.lastIndexOf(':') + 1)),
-    });
-    // The SDK's v2 provider takes no endpoint override: the key from it, the endpoints of the local emulator.
-    const provider = Object.assign(Object.create(Object.getPrototypeOf(local)), local, {
-      getAuthToken: () => v2.getAuthToken(),
-    });
+  function v2CacheClient(key: { apiKey: string; endpoint: string }, emulator = momento): CacheClient {
     return new CacheClient({
       configuration: Configurations.Lambda.latest(quiet),
-      credentialProvider: provider,
+      credentialProvider: credentialProviderFor(
+        { CredentialProvider },
+        { version: 'v2', apiKey: key.apiKey, endpoint: key.endpoint },
+        emulator.endpoint,
+      ),
       defaultTtlSeconds: 60,
     });
   }
@@ -377,6 +373,43 @@ describe('Momento emulator: data calls, scopes, v2 keys', () => {
     expect(refusal?.code).toBe(status.INVALID_ARGUMENT);
     expect(momento.stats.refreshes).toBe(refreshesBefore);
     expect((after as CacheGet.Error).errorCode()).toBe(MomentoErrorCode.AUTHENTICATION_ERROR);
+  });
+});
+
+describe("the product's Momento adapter and v2 keys", () => {
+  it('checks a v2 key with fromApiKeyV2 and its stored endpoint, until the key expires', async () => {
+    // Prepare
+    const key = momento.mintV2Key({ lifetimeSeconds: HOUR });
+    const adapter = new SdkMomentoAuth(momento.endpoint);
+
+    // Act
+    const live = adapter.verifyKey({ version: 'v2', apiKey: key.apiKey, endpoint: key.endpoint }, 2_000);
+    await expect(live).resolves.toBeUndefined();
+    now = T0 + HOUR * 1000;
+    const expired = adapter.verifyKey({ version: 'v2', apiKey: key.apiKey, endpoint: key.endpoint }, 2_000);
+
+    // Assess
+    await expect(expired).rejects.toMatchObject({
+      kind: 'rejected',
+      code: MomentoErrorCode.AUTHENTICATION_ERROR,
+    });
+  });
+
+  it('refuses a v2 key offered as v1 and a v1 key offered as v2 without calling Momento', async () => {
+    // Prepare
+    const v2 = momento.mintV2Key({ lifetimeSeconds: HOUR });
+    const v1 = momento.mintKeyPair({ lifetimeSeconds: HOUR });
+    const adapter = new SdkMomentoAuth(momento.endpoint);
+    const calls = momento.stats.calls.ListCaches;
+
+    // Act
+    const asV1 = adapter.verifyKey({ version: 'v1', apiKey: v2.apiKey }, 2_000);
+    const asV2 = adapter.verifyKey({ version: 'v2', apiKey: v1.apiKey, endpoint: v2.endpoint }, 2_000);
+
+    // Assess
+    await expect(asV1).rejects.toMatchObject({ kind: 'invalid', code: 'MALFORMED_API_KEY' });
+    await expect(asV2).rejects.toMatchObject({ kind: 'invalid', code: 'MALFORMED_API_KEY' });
+    expect(momento.stats.calls.ListCaches).toBe(calls);
   });
 });
 
