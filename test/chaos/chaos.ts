@@ -14,10 +14,11 @@ import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { SdkMomentoAuth } from '../../src/adapters/momento';
 import { createHandler, METRICS_NAMESPACE, SERVICE_NAME } from '../../src/app';
 import type { Timing } from '../../src/rotation/engine';
-import type { MomentoAuth } from '../../src/rotation/ports';
+import type { Invocation, MomentoAuth } from '../../src/rotation/ports';
 import type { RotationEvent } from '../emulators/secrets-manager';
 import { LocalAws, REGION, type SeededSecret } from '../support/local-aws';
 import { LogTap } from './log-tap';
+import { Trace } from './trace';
 
 /**
  * A seeded chaos run over the real product: the engine built by `createHandler` with the real Secrets Manager
@@ -29,13 +30,26 @@ import { LogTap } from './log-tap';
  * may survive and the live link must sit in AWSCURRENT, or in the AWSPREVIOUS twin the next createSecret
  * uses; a sweep under faults may legitimately fail, so it is not held to that.
  *
+ * A lost chain is judged by what happened to the refresh that issued its live link, as Momento and this process
+ * saw it (see `explainLoss`), never by how fast the machine was: a slow machine makes real deadlines pass, and
+ * what a deadline then took is classified by what it took.
+ *
  * What is random comes from the seed (the fault plan, the doors, the clock); how concurrent invocations
  * interleave on the sockets is not, so a rerun with the same seed replays the same plan, not the same trace.
+ * `CHAOS_TRACE=<file>` appends, for every violation, the events of the last attempts that name the secret:
+ * the function's log lines, invocations, Secrets Manager calls and refreshes (tokens as sha256 prefixes).
  */
 export interface ChaosOptions {
   readonly seed: number;
   /** Stop once Secrets Manager has run this many rotations (each a rotation attempt, finished or failed). */
   readonly rotations: number;
+  /** Stop after this attempt even if fewer rotations ran (a regression seed runs up to where it once failed). */
+  readonly attempts?: number;
+  /**
+   * Run from this attempt on: the attempts before it are drawn from the seed but not run, so the ones that run
+   * get the same plans (faults, deadlines, doors, clock) as in a whole run, over secrets seeded fresh. @default 1
+   */
+  readonly fromAttempt?: number;
   readonly secrets?: number;
   /** Progress lines (every few hundred rotations). */
   readonly progress?: (line: string) => void;
@@ -55,11 +69,17 @@ export interface ChaosSummary {
   readonly invocationsCut: number;
   readonly heals: number;
   /**
-   * Explained: the chain's live link was issued by a refresh whose answer Momento dropped after committing it,
-   * the secret still held the token that refresh spent, and a ChainAtRisk report named the secret after the
-   * drop while its current key had time left.
+   * Explained: the chain's live link was issued by a refresh whose answer Momento dropped after committing it, or
+   * whose answer reached the process when its invocation had less left than the engine keeps for storing a pair;
+   * the secret still held the token that refresh spent; and a ChainAtRisk report named the secret after that
+   * refresh began, while its current key had time left. Any other loss is unexplained.
    */
-  readonly chainsLost: { readonly explained: number; readonly unexplained: number };
+  readonly chainsLost: {
+    readonly explained: number;
+    readonly unexplained: number;
+    /** Explained losses by what took the pair: its answer lost after commit, or its invocation's end. */
+    readonly explainedBy: Readonly<Record<'answer lost' | 'invocation ended', number>>;
+  };
   readonly chainAtRiskReports: number;
   /** Checks after a fault-free sweep (each: no pending version survived, the live link in AWSCURRENT). */
   readonly cleanSweepChecks: number;
@@ -75,6 +95,16 @@ export interface ChaosSummary {
   readonly seconds: number;
 }
 
+/** A refresh whose new pair reached the process: when, and how much time its invocation had left then. */
+interface AnsweredRefresh {
+  readonly spentRefreshToken: string;
+  /** The run's clock (epoch ms). */
+  readonly calledAt: number;
+  readonly answeredAt: number;
+  /** The invocation's remaining time when the answer arrived; negative once its Lambda deadline passed. */
+  readonly remainingMs: number;
+}
+
 const HOUR_MS = 3_600_000;
 const LIFETIME_SECONDS = 12 * 3600;
 /** Scaled-down engine deadlines: the same proportions as production, so that cut-short steps are common. */
@@ -86,6 +116,8 @@ const TIMING: Partial<Timing> = {
   pollIntervalMs: 5,
   writeRetryMinMs: 2,
 };
+/** What the engine keeps for storing a new pair: it stops waiting for a refresh answer when less is left. */
+const TIME_TO_STORE_MS = (TIMING.writeReserveMs ?? 0) + (TIMING.safetyMarginMs ?? 0);
 const FULL_DEADLINE_MS = 5_000;
 const MANUAL_DEADLINE_MS = 700;
 /** The Secrets Manager calls a rotation step makes: a long delay on one of them outlasts a short deadline. */
@@ -98,6 +130,11 @@ const SM_OPERATIONS = [
   'ListSecrets',
   'RotateSecret',
 ] as const;
+
+/** A token as reports name it: a sha256 prefix, never the value's own characters. */
+function fingerprint(value: string | undefined): string {
+  return value === undefined ? '-' : createHash('sha256').update(value).digest('hex').slice(0, 8);
+}
 
 class Dice {
   #rng;
@@ -132,15 +169,23 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
   });
   const tap = new LogTap(clock);
   tap.install();
+  const traceFile = process.env.CHAOS_TRACE;
+  const trace = traceFile ? new Trace(traceFile, clock) : undefined;
+  if (trace) tap.onLine = (line) => trace.add(line);
   const faults: Record<string, number> = {};
   /** Counts what the plan armed, in calls (a fault armed for n calls counts n). */
   let armedThisAttempt = 0;
   const count = (kind: string, calls = 1) => {
     faults[kind] = (faults[kind] ?? 0) + calls;
     armedThisAttempt += calls;
+    trace?.add(`attempt armed: ${kind} x${calls}`);
   };
   const violations: string[] = [];
-  const chainsLost = { explained: 0, unexplained: 0 };
+  const chainsLost = {
+    explained: 0,
+    unexplained: 0,
+    explainedBy: { 'answer lost': 0, 'invocation ended': 0 },
+  };
   const liveLinkOutsideCurrent = { inPending: 0, inPreviousTwin: 0 };
   let liveLinkInTwinAfterCleanSweep = 0;
   let cleanSweepChecks = 0;
@@ -151,27 +196,60 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
   const tokensWithTwoPairs = new Set<string>();
 
   try {
-    const secrets: SeededSecret[] = Array.from({ length: opts.secrets ?? 16 }, (_, i) =>
-      aws.seed(`chaos/key-${String(i).padStart(2, '0')}`, LIFETIME_SECONDS),
+    const secretCount = opts.secrets ?? 16;
+    const secretNames = Array.from(
+      { length: secretCount },
+      (_, i) => `chaos/key-${String(i).padStart(2, '0')}`,
     );
+    // Seeded when the first attempt that runs begins, so that every key is fresh then.
+    const secrets: SeededSecret[] = [];
+    const seedSecrets = () => {
+      for (const name of secretNames) secrets.push(aws.seed(name, LIFETIME_SECONDS));
+    };
 
-    // Which ClientRequestToken each refresh call is made for, to prove no token ever refreshes twice.
-    const invocationToken = new AsyncLocalStorage<string>();
+    // Which rotation step invocation each refresh call is made for: its ClientRequestToken, to prove no token
+    // ever refreshes twice, and its Lambda context, to tell how much time it had left when the answer came.
+    const stepInvocation = new AsyncLocalStorage<{ token: string; context: Invocation }>();
     const refreshesByToken = new Map<
       string,
       { sent: Set<string>; succeeded: number; callsAfterSuccess: number }
     >();
+    /** Every refresh Momento answered with a new pair, by the refresh token it issued. */
+    const answeredRefreshes = new Map<string, AnsweredRefresh>();
     const sdkMomento = new SdkMomentoAuth(aws.momento.endpoint);
+    const nameOfKey = (apiKey: string) => {
+      const chain = aws.momento.chainOf(apiKey);
+      return secrets.find((s) => s.chain === chain)?.name ?? chain;
+    };
     const momento: MomentoAuth = {
       async refresh(current, timeoutMs) {
-        const token = invocationToken.getStore() ?? 'outside-a-rotation-step';
+        const step = stepInvocation.getStore();
+        const token = step?.token ?? 'outside-a-rotation-step';
         const entry = refreshesByToken.get(token) ?? { sent: new Set(), succeeded: 0, callsAfterSuccess: 0 };
         refreshesByToken.set(token, entry);
         entry.sent.add(current.refreshToken);
         if (entry.succeeded > 0) entry.callsAfterSuccess += 1;
-        const pair = await sdkMomento.refresh(current, timeoutMs);
-        entry.succeeded += 1;
-        return pair;
+        const calledAt = clock();
+        const call = trace ? `refresh of ${nameOfKey(current.apiKey)} (token ${token.slice(0, 8)})` : '';
+        trace?.add(`${call} starts, rt=${fingerprint(current.refreshToken)}`);
+        try {
+          const pair = await sdkMomento.refresh(current, timeoutMs);
+          const remainingMs = step?.context.getRemainingTimeInMillis() ?? Number.NaN;
+          answeredRefreshes.set(pair.refreshToken, {
+            spentRefreshToken: current.refreshToken,
+            calledAt,
+            answeredAt: clock(),
+            remainingMs,
+          });
+          trace?.add(
+            `${call}: new pair rt=${fingerprint(pair.refreshToken)} reached the process, ${remainingMs} ms of the invocation left`,
+          );
+          entry.succeeded += 1;
+          return pair;
+        } catch (error) {
+          trace?.add(`${call}: ${(error as Error).name} ${(error as Error).message}`);
+          throw error;
+        }
       },
       verifyKey: (key, timeoutMs) => sdkMomento.verifyKey(key, timeoutMs),
     };
@@ -183,9 +261,38 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       retryStrategy: new ConfiguredRetryStrategy(3, (attempt) => 2 + attempt * 4),
       requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 },
     });
+    if (trace) {
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          const input = args.input as Record<string, unknown>;
+          const ids = [
+            'SecretId',
+            'VersionId',
+            'ClientRequestToken',
+            'VersionStage',
+            'MoveToVersionId',
+            'RemoveFromVersionId',
+          ]
+            .filter((k) => input[k] !== undefined)
+            .map((k) => `${k}=${String(input[k]).replace(/^arn:aws:secretsmanager:[^:]+:[^:]+:secret:/, '')}`)
+            .join(' ');
+          const call = `SM ${context.commandName} ${ids}`;
+          const t0 = performance.now();
+          try {
+            const out = await next(args);
+            trace.add(`${call} -> ok after ${(performance.now() - t0).toFixed(0)} ms`);
+            return out;
+          } catch (error) {
+            trace.add(`${call} -> ${(error as Error).name} after ${(performance.now() - t0).toFixed(0)} ms`);
+            throw error;
+          }
+        },
+        { step: 'initialize', name: 'chaosTrace' },
+      );
+    }
     const handler = createHandler({
       config: {
-        secretIds: secrets.map((s) => s.name),
+        secretIds: secretNames,
         rotateAtRemainingFraction: 0.5,
         rotateWithinSeconds: 2 * 3600,
         momentoEndpointOverride: aws.momento.endpoint,
@@ -212,13 +319,25 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     const invoke = (event: unknown, deadlineMs: number, token?: string) => {
       const t0 = performance.now();
       const context = { getRemainingTimeInMillis: () => Math.round(deadlineMs - (performance.now() - t0)) };
+      const what = trace ? `invocation ${JSON.stringify(event)}` : '';
+      trace?.add(`${what} starts, deadline ${deadlineMs} ms`);
       const run =
         token === undefined
           ? handler(event, context)
-          : invocationToken.run(token, () => handler(event, context));
+          : stepInvocation.run({ token, context }, () => handler(event, context));
+      if (trace) {
+        run.then(
+          () => trace.add(`${what} returned after ${(performance.now() - t0).toFixed(0)} ms`),
+          (error: Error) =>
+            trace.add(
+              `${what} rejected after ${(performance.now() - t0).toFixed(0)} ms: ${error.name} ${error.message}`,
+            ),
+        );
+      }
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
+          trace?.add(`${what} CUT at its deadline (${deadlineMs} ms)`);
           deadlineCuts += 1;
           abandoned.add(run.catch(() => undefined));
           reject(new Error('Task timed out'));
@@ -250,77 +369,101 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       } while (abandoned.size > 0 || aws.sm.activeRotations > 0);
     };
 
-    const armFaults = () => {
-      armedThisAttempt = 0;
+    /**
+     * Everything random about one attempt, drawn from the seed before anything runs: the clock's move, the
+     * faults, the deadlines, the doors and their secrets. Drawing never depends on what earlier attempts did,
+     * so an attempt's plan is the same whether or not the attempts before it ran (see `fromAttempt`).
+     */
+    const drawAttempt = () => {
+      const minutes = dice.int(0, 60);
+      const armed: { kind: string; calls: number; arm: () => void }[] = [];
+      const fault = (kind: string, calls: number, arm: () => void) => armed.push({ kind, calls, arm });
       if (dice.chance(0.12)) {
-        aws.momento.faults.failNext('RefreshApiToken', 1, dice.pick([status.UNAVAILABLE, status.INTERNAL]));
-        count('momento refresh error');
+        const code = dice.pick([status.UNAVAILABLE, status.INTERNAL]);
+        fault('momento refresh error', 1, () => aws.momento.faults.failNext('RefreshApiToken', 1, code));
       }
       if (dice.chance(0.03)) {
-        aws.momento.faults.hangNext('RefreshApiToken', 1);
-        count('momento refresh hang');
+        fault('momento refresh hang', 1, () => aws.momento.faults.hangNext('RefreshApiToken', 1));
       }
       if (dice.chance(0.015)) {
         // The answer is lost as an error, or never comes (the client gives up at its own deadline).
-        aws.momento.faults.commitThenDropNext('RefreshApiToken', 1, dice.pick([status.UNAVAILABLE, 'hang']));
-        count('momento refresh commit-then-drop');
+        const answer = dice.pick([status.UNAVAILABLE, 'hang'] as const);
+        fault('momento refresh commit-then-drop', 1, () =>
+          aws.momento.faults.commitThenDropNext('RefreshApiToken', 1, answer),
+        );
       }
       if (dice.chance(0.1)) {
         const calls = dice.int(1, 2);
-        aws.momento.faults.failNext(
-          'ListCaches',
-          calls,
-          dice.pick([status.UNAVAILABLE, status.UNAUTHENTICATED]),
-        );
-        count('momento verify error', calls);
+        const code = dice.pick([status.UNAVAILABLE, status.UNAUTHENTICATED]);
+        fault('momento verify error', calls, () => aws.momento.faults.failNext('ListCaches', calls, code));
       }
       if (dice.chance(0.05)) {
         // Every call of the method for this attempt. A refresh stays under its client deadline: a refresh that
         // commits after its client stopped waiting is a commit-then-drop, armed above as such.
-        aws.momento.faults.latency(dice.pick(['RefreshApiToken', 'ListCaches'] as const), dice.int(5, 60));
-        count('momento latency (every call of one method)');
+        const method = dice.pick(['RefreshApiToken', 'ListCaches'] as const);
+        const ms = dice.int(5, 60);
+        fault('momento latency (every call of one method)', 1, () => aws.momento.faults.latency(method, ms));
       }
       for (let i = dice.int(0, 3); i > 0; i -= 1) {
         const op = dice.pick(SM_OPERATIONS);
         const kind = dice.pick(['throttle', 'serverError', 'commitThenDrop', 'latency'] as const);
         const calls = kind === 'commitThenDrop' ? 1 : dice.int(1, kind === 'latency' ? 3 : 2);
-        if (kind === 'throttle') aws.sm.faults.throttleNext(op, calls);
-        else if (kind === 'serverError') aws.sm.faults.serverErrorNext(op, calls);
-        else if (kind === 'commitThenDrop')
-          aws.sm.faults.commitThenDropNext(op, calls, dice.pick(['reset', 'status500']));
-        else aws.sm.faults.latency(op, dice.int(5, 40), calls);
-        count(`secrets manager ${kind}`, calls);
+        let arm: () => void;
+        if (kind === 'throttle') arm = () => aws.sm.faults.throttleNext(op, calls);
+        else if (kind === 'serverError') arm = () => aws.sm.faults.serverErrorNext(op, calls);
+        else if (kind === 'commitThenDrop') {
+          const mode = dice.pick(['reset', 'status500'] as const);
+          arm = () => aws.sm.faults.commitThenDropNext(op, calls, mode);
+        } else {
+          const ms = dice.int(5, 40);
+          arm = () => aws.sm.faults.latency(op, ms, calls);
+        }
+        fault(`secrets manager ${kind}`, calls, arm);
       }
       if (dice.chance(0.01)) {
         // A long stall of one Secrets Manager call, whoever makes it; the call is still processed afterwards.
-        aws.sm.faults.latency(dice.pick(SM_OPERATIONS), dice.int(300, 1_200), 1);
-        count('secrets manager long latency');
+        const op = dice.pick(SM_OPERATIONS);
+        const ms = dice.int(300, 1_200);
+        fault('secrets manager long latency', 1, () => aws.sm.faults.latency(op, ms, 1));
       }
-      stepDeadlines = [];
-      nextStepDeadline = 0;
+      let deadlines: number[] = [];
       if (dice.chance(0.1)) {
-        stepDeadlines = Array.from({ length: 6 }, () => dice.int(100, 1_200));
-        count('short invocation deadline (attempts)');
+        deadlines = Array.from({ length: 6 }, () => dice.int(100, 1_200));
+        fault('short invocation deadline (attempts)', 1, () => undefined);
         // Faults that outlast what a short deadline leaves, so that the invocation is cut at its deadline and
         // runs on in the background (the first step invocations of the attempt take the first deadlines).
         if (dice.chance(0.6)) {
           if (dice.chance(0.5)) {
             // A stalled first read of a step, longer than that step's deadline.
             const stallMs = dice.int(200, 500);
-            aws.sm.faults.latency(dice.pick(['DescribeSecret', 'GetSecretValue'] as const), stallMs, 2);
-            stepDeadlines[0] = dice.int(100, stallMs - 50);
-            count('secrets manager long latency', 2);
+            const op = dice.pick(['DescribeSecret', 'GetSecretValue'] as const);
+            deadlines[0] = dice.int(100, stallMs - 50);
+            fault('secrets manager long latency', 2, () => aws.sm.faults.latency(op, stallMs, 2));
           } else {
             // A key check that never answers: testSecret waits for it until its own verify deadline, longer
             // than the deadline of the testSecret that follows a createSecret and a setSecret given time enough.
-            aws.momento.faults.hangNext('ListCaches', 1);
-            stepDeadlines[0] = dice.int(800, 1_200);
-            stepDeadlines[1] = dice.int(800, 1_200);
-            stepDeadlines[2] = dice.int(100, 250);
-            count('momento verify hang');
+            deadlines[0] = dice.int(800, 1_200);
+            deadlines[1] = dice.int(800, 1_200);
+            deadlines[2] = dice.int(100, 250);
+            fault('momento verify hang', 1, () => aws.momento.faults.hangNext('ListCaches', 1));
           }
         }
       }
+      // Sweeps rotate every due secret at once; the other doors aim at one or two secrets, sometimes all
+      // three doors together on the same secret.
+      const door = dice.int(0, 9);
+      const target = dice.int(0, secretCount - 1);
+      const other = door >= 5 && door !== 7 ? dice.int(0, secretCount - 1) : target;
+      return { minutes, armed, deadlines, door, target, other };
+    };
+
+    const armFaults = (plan: ReturnType<typeof drawAttempt>) => {
+      for (const { kind, calls, arm } of plan.armed) {
+        arm();
+        count(kind, calls);
+      }
+      stepDeadlines = plan.deadlines;
+      nextStepDeadline = 0;
     };
 
     const clearFaults = () => {
@@ -381,8 +524,6 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       secrets[index] = { ...secret, chain: aws.momento.chainOf(pair.apiKey) };
     };
 
-    const fingerprint = (value: string | undefined) =>
-      value === undefined ? '-' : createHash('sha256').update(value).digest('hex').slice(0, 8);
     /** The secret's state for a violation report: version ids, labels, token fingerprints; never values. */
     const diagnose = (secret: SeededSecret, since: number) => {
       const iso = (ms: number) => new Date(ms).toISOString().slice(5, 16);
@@ -409,29 +550,58 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     };
 
     /**
-     * A lost chain is explained only by its own drop: Momento committed a refresh and its answer was lost, that
-     * refresh issued the live link nobody has and spent a token the secret still holds, and a ChainAtRisk
-     * report named the secret after the drop while its current key still had time left.
+     * Why a chain was lost, judged by what happened to the refresh that issued its live link (the link nobody
+     * holds). A loss is explained only where no code could have kept the pair — Momento committed a refresh and
+     * its answer never reached the process (a dropped connection), or reached it when the invocation no longer
+     * had the time to store it (Lambda's hard deadline) — and only when a ChainAtRisk report named the secret
+     * after that refresh began, while its current key still had time left. An answer that reached the process
+     * while the invocation still had the time to store it and was not stored is the product's doing, however
+     * slow the machine: unexplained.
      */
     const explainLoss = (
       secret: SeededSecret,
       live: string | undefined,
       storedTokens: (string | undefined)[],
-    ) => {
-      if (live === undefined) return 'by expiry: the newest key of the chain expired';
+    ): { explainedBy: 'answer lost' | 'invocation ended' } | { unexplained: string } => {
+      if (live === undefined) return { unexplained: 'by expiry: the newest key of the chain expired' };
       const drop = aws.momento.droppedRefreshes.find(
         (d) => d.chainId === secret.chain && d.issuedRefreshToken === live,
       );
-      if (drop === undefined) return 'without a refresh answer lost after commit';
-      if (!storedTokens.includes(drop.spentRefreshToken)) {
-        return 'after a lost refresh answer, but the secret no longer holds the token that refresh spent';
+      const answered = answeredRefreshes.get(live);
+      let refresh: { spentRefreshToken: string; since: number; what: string };
+      if (drop !== undefined) {
+        refresh = {
+          spentRefreshToken: drop.spentRefreshToken,
+          since: drop.at,
+          what: 'a lost refresh answer',
+        };
+      } else if (answered !== undefined) {
+        if (answered.remainingMs >= TIME_TO_STORE_MS) {
+          return {
+            unexplained:
+              `although Momento's answer (the live link) reached the process with ${answered.remainingMs} ms of the ` +
+              `invocation left, ${TIME_TO_STORE_MS} ms being enough to store it: the pair was discarded`,
+          };
+        }
+        refresh = {
+          spentRefreshToken: answered.spentRefreshToken,
+          since: answered.calledAt,
+          what: `a refresh answer that came with ${answered.remainingMs} ms of its invocation left`,
+        };
+      } else {
+        return { unexplained: 'without a refresh answer lost after commit or received' };
       }
-      const reports = tap.reportsFor(secret.arn).filter((r) => r.at >= drop.at);
-      if (reports.length === 0) return 'after a lost refresh answer, NOT reported';
+      if (!storedTokens.includes(refresh.spentRefreshToken)) {
+        return {
+          unexplained: `after ${refresh.what}, but the secret no longer holds the token that refresh spent`,
+        };
+      }
+      const reports = tap.reportsFor(secret.arn).filter((r) => r.at >= refresh.since);
+      if (reports.length === 0) return { unexplained: `after ${refresh.what}, NOT reported` };
       if (!reports.some((r) => r.currentKeyValidUntil !== undefined && r.currentKeyValidUntil > r.at)) {
-        return 'after a lost refresh answer, reported only once the current key had no time left';
+        return { unexplained: `after ${refresh.what}, reported only once the current key had no time left` };
       }
-      return undefined;
+      return { explainedBy: drop !== undefined ? 'answer lost' : 'invocation ended' };
     };
 
     /**
@@ -472,13 +642,15 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
           continue;
         }
         lostLiveLinks.add(live);
-        const unexplained = explainLoss(secret, live, storedTokens);
-        if (unexplained === undefined) {
+        const verdict = explainLoss(secret, live, storedTokens);
+        if ('explainedBy' in verdict) {
           chainsLost.explained += 1;
+          chainsLost.explainedBy[verdict.explainedBy] += 1;
         } else {
           chainsLost.unexplained += 1;
+          trace?.dump(`attempt ${attempt}: ${secret.name} chain lost ${verdict.unexplained}`, [secret.name]);
           violations.push(
-            `attempt ${attempt}: ${secret.name}: chain lost ${unexplained}; ${diagnose(secret, attemptStartedAt)}`,
+            `attempt ${attempt}: ${secret.name}: chain lost ${verdict.unexplained}; ${diagnose(secret, attemptStartedAt)}`,
           );
         }
         await reinitialise(index);
@@ -520,6 +692,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
           .inspect(secret.arn)
           .versions.find((v) => v.stages.includes('AWSPENDING') && !v.stages.includes('AWSCURRENT'));
         if (stuck) {
+          trace?.dump(`attempt ${attempt}: ${secret.name} pending survived`, [secret.name, secret.chain]);
           const facts = aws.sm
             .inspect(secret.arn)
             .versions.filter((v) => v.stages.length > 0)
@@ -536,23 +709,37 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
 
     let attempt = 0;
     let nextProgress = 500;
-    while (aws.sm.rotationLog.length < opts.rotations && violations.length === 0) {
+    const fromAttempt = opts.fromAttempt ?? 1;
+    while (
+      aws.sm.rotationLog.length < opts.rotations &&
+      attempt < (opts.attempts ?? Number.POSITIVE_INFINITY) &&
+      violations.length === 0
+    ) {
       attempt += 1;
       const before = now;
-      now += dice.int(0, 60) * 60_000;
+      const plan = drawAttempt();
+      now += plan.minutes * 60_000;
+      if (attempt < fromAttempt) {
+        // Drawn, not run: the attempts from `fromAttempt` on get the very plans they get in a whole run.
+        if (attempt % 10 === 0) now += HOUR_MS;
+        continue;
+      }
+      if (secrets.length === 0) seedSecrets();
+      trace?.startAttempt(attempt);
+      trace?.add(`attempt ${attempt} begins`);
       // EventBridge fires every hour whatever else happens; the random doors come on top of it.
       const scheduled = Math.floor(now / HOUR_MS) > Math.floor(before / HOUR_MS);
       const attemptStartedAt = clock();
-      armFaults();
-      // Sweeps rotate every due secret at once; the other doors aim at one or two secrets, sometimes all
-      // three doors together on the same secret.
-      const door = dice.int(0, 9);
-      const target = dice.pick(secrets);
+      armedThisAttempt = 0;
+      armFaults(plan);
+      const { door } = plan;
+      const target = secrets[plan.target] as SeededSecret;
+      const other = secrets[plan.other] as SeededSecret;
       const calls: Promise<unknown>[] = [];
       if (door <= 4 || scheduled) calls.push(sweep());
-      if (door === 5) calls.push(forced(target), forced(dice.pick(secrets)));
-      else if (door === 6) calls.push(rotateNow(target), rotateNow(dice.pick(secrets)));
-      else if (door >= 7) calls.push(forced(target), rotateNow(door === 7 ? target : dice.pick(secrets)));
+      if (door === 5) calls.push(forced(target), forced(other));
+      else if (door === 6) calls.push(rotateNow(target), rotateNow(other));
+      else if (door >= 7) calls.push(forced(target), rotateNow(other));
       // A sweep alone in an attempt that armed no fault is a fault-free sweep.
       const cleanSweep = door <= 4 && armedThisAttempt === 0;
       await Promise.allSettled(calls);
@@ -620,7 +807,7 @@ export function formatSummary(summary: ChaosSummary): string {
     `  attempts: ${summary.attempts}`,
     `  rotation attempts: ${summary.rotationAttempts} (completed ${summary.rotationsCompleted}, failed ${summary.rotationsFailed})`,
     `  heals: ${summary.heals}`,
-    `  chains lost: ${lost.explained + lost.unexplained} (explained ${lost.explained}, unexplained ${lost.unexplained}); explained = its own lost refresh answer, reported while the key had time`,
+    `  chains lost: ${lost.explained + lost.unexplained} (explained ${lost.explained}: ${lost.explainedBy['answer lost']} answer lost after commit, ${lost.explainedBy['invocation ended']} answer after the invocation's time to store it; unexplained ${lost.unexplained})`,
     `  ChainAtRisk reports: ${summary.chainAtRiskReports}`,
     `  fault-free sweeps checked (no pending version survives, live link in AWSCURRENT): ${summary.cleanSweepChecks}`,
     `  AWSCURRENT spent, live link in AWSPENDING: ${summary.liveLinkOutsideCurrent.inPending} (after attempts under faults; a violation after a fault-free sweep)`,

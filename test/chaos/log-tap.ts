@@ -17,6 +17,8 @@ export class LogTap {
   readonly metricTotals = new Map<string, number>();
   #restore: (() => void) | undefined;
   #partial = '';
+  /** Receives every log line the function writes (metrics excepted), when set. */
+  onLine: ((line: string) => void) | undefined;
 
   /** @param clock the simulated clock the run gives the function: a report is stamped when it is written. */
   constructor(private readonly clock: () => number = Date.now) {}
@@ -71,8 +73,12 @@ export class LogTap {
     const lines = (this.#partial + text).split('\n');
     this.#partial = lines.pop() ?? '';
     for (const line of lines) {
-      if (line.includes('"_aws"')) this.#countMetrics(line);
-      else if (line.includes('ChainAtRisk') && line.includes('"secretArn"')) {
+      if (line.includes('"_aws"')) {
+        this.#countMetrics(line);
+        continue;
+      }
+      this.onLine?.(line);
+      if (line.includes('ChainAtRisk') && line.includes('"secretArn"')) {
         const { secretArn, currentKeyValidUntil } = JSON.parse(line) as {
           secretArn: string;
           currentKeyValidUntil?: string;
