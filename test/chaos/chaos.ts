@@ -57,6 +57,8 @@ export interface ChaosOptions {
 
 export interface ChaosSummary {
   readonly seed: number;
+  /** The first attempt run (the ones before it were drawn, not run) and the last. */
+  readonly fromAttempt: number;
   readonly attempts: number;
   readonly rotationAttempts: number;
   readonly rotationsCompleted: number;
@@ -770,6 +772,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     client.destroy();
     return {
       seed: opts.seed,
+      fromAttempt,
       attempts: attempt,
       rotationAttempts: aws.sm.rotationLog.length,
       rotationsCompleted: aws.sm.rotationLog.filter((r) => r.outcome === 'succeeded').length,
@@ -804,7 +807,9 @@ export function formatSummary(summary: ChaosSummary): string {
   const lost = summary.chainsLost;
   return [
     `chaos run — seed ${summary.seed} (rerun with CHAOS_SEED=${summary.seed})`,
-    `  attempts: ${summary.attempts}`,
+    summary.fromAttempt > 1
+      ? `  attempts: ${summary.fromAttempt} to ${summary.attempts} (the plan's earlier attempts drawn, not run)`
+      : `  attempts: ${summary.attempts}`,
     `  rotation attempts: ${summary.rotationAttempts} (completed ${summary.rotationsCompleted}, failed ${summary.rotationsFailed})`,
     `  heals: ${summary.heals}`,
     `  chains lost: ${lost.explained + lost.unexplained} (explained ${lost.explained}: ${lost.explainedBy['answer lost']} answer lost after commit, ${lost.explainedBy['invocation ended']} answer after the invocation's time to store it; unexplained ${lost.unexplained})`,

@@ -17,7 +17,7 @@ export class Trace {
   constructor(
     private readonly file: string,
     private readonly clock: () => number,
-    private readonly keep = 4,
+    private readonly keep = 12,
   ) {}
 
   add(text: string): void {
