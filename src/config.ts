@@ -65,9 +65,19 @@ function read<T>(env: NodeJS.ProcessEnv, variable: string, schema: z.ZodType<T>,
   return parsed.data;
 }
 
+/**
+ * MOMENTO_ENDPOINT_OVERRIDE, checked, or undefined when unset. Shared with the CLI and the application helper,
+ * which honour it the same way.
+ */
+export function readMomentoEndpointOverride(env: NodeJS.ProcessEnv): string | undefined {
+  const override = env.MOMENTO_ENDPOINT_OVERRIDE;
+  return override === undefined || override === ''
+    ? undefined
+    : read(env, 'MOMENTO_ENDPOINT_OVERRIDE', endpointSchema);
+}
+
 /** Reads the function's environment once; throws ConfigError naming the first bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const override = env.MOMENTO_ENDPOINT_OVERRIDE;
   // The AWS SDK reads this one itself; checked here so that a typo fails at start, not at the first call.
   if (env.AWS_ENDPOINT_URL_SECRETS_MANAGER) read(env, 'AWS_ENDPOINT_URL_SECRETS_MANAGER', endpointUrlSchema);
   return Object.freeze({
@@ -84,9 +94,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       withinSecondsSchema,
       DEFAULT_ROTATE_WITHIN_SECONDS,
     ),
-    momentoEndpointOverride:
-      override === undefined || override === ''
-        ? undefined
-        : read(env, 'MOMENTO_ENDPOINT_OVERRIDE', endpointSchema),
+    momentoEndpointOverride: readMomentoEndpointOverride(env),
   });
 }

@@ -71,6 +71,25 @@ export class NeverExpiresError extends RotatorError {
   }
 }
 
+/**
+ * The secret holds a Momento v2 API key: no public API refreshes one, so it is watched, never rotated. A person
+ * creates a new key in the Momento console before the old one expires and puts it.
+ */
+export class ManualRenewalError extends RotatorError {
+  override readonly name = 'ManualRenewalError';
+  constructor(
+    readonly secretId: string,
+    readonly validUntil: number | undefined,
+  ) {
+    super(
+      `secret ${secretId} holds a Momento v2 API key, which cannot be refreshed (no public API does): ` +
+        `create a new key in the Momento console${
+          validUntil === undefined ? '' : ` before ${new Date(validUntil * 1000).toISOString()}`
+        } and put it with: npx momento-token-rotator put --secret-id ${secretId} --file <the key's JSON>`,
+    );
+  }
+}
+
 /** The key has already expired; only a new key from the Momento console can restart the chain. */
 export class KeyExpiredError extends RotatorError {
   override readonly name = 'KeyExpiredError';

@@ -5,7 +5,7 @@ import type { RotateCommand, StatusCommand } from './events';
 import { expiryOf, isManaged, unfinishedPendingVersion } from './policy';
 import { AWSCURRENT, type Invocation, type SecretMetadata } from './ports';
 import { parseRotatable, parseSecret } from './secret-value';
-import { readable, type SecretReport, type SecretState, type Sweep } from './sweep';
+import { manualRenewalFacts, readable, type SecretReport, type SecretState, type Sweep } from './sweep';
 
 export interface RotateResult {
   readonly secretId: string;
@@ -95,6 +95,7 @@ export class ManualCommands {
       const { meta, current } = readable(entry, metadata);
       const parsed = parseSecret(current.secretString, meta.name, current.versionId);
       const base = { secretId: meta.name, versionId: current.versionId };
+      if (parsed.kind === 'manual-renewal') return { ...base, ...manualRenewalFacts(parsed.validUntil, now) };
       if (parsed.kind !== 'rotatable') {
         return { ...base, state: parsed.kind, validUntil: null, expiresAt: null, secondsUntilExpiry: null };
       }

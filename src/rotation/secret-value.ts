@@ -1,6 +1,11 @@
 import * as z from 'zod';
-import { MalformedSecretError, NeverExpiresError, UninitialisedSecretError } from '../errors';
-import type { KeyPair } from './ports';
+import {
+  MalformedSecretError,
+  ManualRenewalError,
+  NeverExpiresError,
+  UninitialisedSecretError,
+} from '../errors';
+import type { KeyPair, MomentoKey } from './ports';
 
 /**
  * What a stored value is, after reading. `raw` keeps the whole object so that a write can keep every field
@@ -8,7 +13,14 @@ import type { KeyPair } from './ports';
  */
 export type ParsedSecret =
   | { readonly kind: 'uninitialised' }
-  | { readonly kind: 'never-expires' }
+  | { readonly kind: 'never-expires'; readonly key: MomentoKey }
+  | {
+      /** A v2 key: watched, never refreshed (no public API can); a person renews it with the CLI's `put`. */
+      readonly kind: 'manual-renewal';
+      readonly key: Extract<MomentoKey, { version: 'v2' }>;
+      /** Epoch seconds: the earliest of a stored `validUntil`, a stored `expiresAt` and the key's `exp` claim. */
+      readonly validUntil: number | undefined;
+    }
   | {
       readonly kind: 'rotatable';
       readonly apiKey: string;
@@ -31,6 +43,8 @@ const fieldProblems: Record<string, string> = {
   authToken: 'must be a non-empty string',
   refreshToken: 'must be a non-empty string',
   validUntil: 'must be a whole number (or numeric string) of epoch seconds, 0 or null',
+  endpoint: 'must be a host name, such as the one the Momento console shows beside a v2 key',
+  expiresAt: 'must be epoch seconds or an ISO 8601 date and time',
 };
 
 const secretObject = z.looseObject({
@@ -38,7 +52,32 @@ const secretObject = z.looseObject({
   authToken: nonEmptyString.optional(),
   refreshToken: nonEmptyString.optional(),
   validUntil: epochSeconds,
+  endpoint: z
+    .string()
+    .regex(/^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/)
+    .optional(),
+  expiresAt: z.union([z.number().int().positive(), z.iso.datetime({ offset: true }), z.null()]).optional(),
 });
+
+/**
+ * The claims of a JWT-shaped key, or undefined for anything else (a v1 key is base64 JSON, not a JWT). Decoding
+ * is all: nothing here can check a signature, and nothing needs to; Momento judges the key.
+ */
+function jwtClaims(apiKey: string): Record<string, unknown> | undefined {
+  const parts = apiKey.split('.');
+  if (parts.length !== 3 || parts[1] === undefined) return undefined;
+  try {
+    const claims: unknown = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
+    return typeof claims === 'object' && claims !== null ? (claims as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The test `CredentialProvider.fromApiKeyV2` applies (SDK 1.118.1): a JWT whose `t` claim is `g` (global key). */
+function isV2Key(apiKey: string): boolean {
+  return jwtClaims(apiKey)?.t === 'g';
+}
 
 /**
  * Parses a stored value. Throws MalformedSecretError naming the secret, the version and the field; the
@@ -80,12 +119,6 @@ export function parseSecret(
   if (apiKey === undefined) {
     throw new MalformedSecretError(secretId, versionId, 'apiKey', 'is missing (nor is there an authToken)');
   }
-  const validUntil =
-    value.validUntil === null || value.validUntil === undefined ? 0 : Number(value.validUntil);
-  if (validUntil === 0) return { kind: 'never-expires' };
-  if (value.refreshToken === undefined) {
-    throw new MalformedSecretError(secretId, versionId, 'refreshToken', 'is missing for a key that expires');
-  }
   if (value.apiKey !== undefined && value.authToken !== undefined && value.apiKey !== value.authToken) {
     throw new MalformedSecretError(
       secretId,
@@ -93,6 +126,13 @@ export function parseSecret(
       'authToken',
       'differs from apiKey; keep only one of them',
     );
+  }
+  if (isV2Key(apiKey)) return parseV2(value, apiKey, secretId, versionId);
+  const validUntil =
+    value.validUntil === null || value.validUntil === undefined ? 0 : Number(value.validUntil);
+  if (validUntil === 0) return { kind: 'never-expires', key: { version: 'v1', apiKey } };
+  if (value.refreshToken === undefined) {
+    throw new MalformedSecretError(secretId, versionId, 'refreshToken', 'is missing for a key that expires');
   }
   return {
     kind: 'rotatable',
@@ -105,6 +145,69 @@ export function parseSecret(
   };
 }
 
+/**
+ * A v2 key: the endpoint beside it is required (the key does not carry it, and `fromApiKeyV2` needs it), a refresh
+ * token is a mix-up (v2 keys have none), and the expiry is the earliest one known.
+ */
+function parseV2(
+  value: z.infer<typeof secretObject>,
+  apiKey: string,
+  secretId: string,
+  versionId: string | undefined,
+): Extract<ParsedSecret, { kind: 'manual-renewal' }> {
+  if (value.refreshToken !== undefined) {
+    throw new MalformedSecretError(
+      secretId,
+      versionId,
+      'refreshToken',
+      'must be absent beside a v2 API key (v2 keys have no refresh token); put the JSON of one key only',
+    );
+  }
+  if (value.endpoint === undefined) {
+    throw new MalformedSecretError(
+      secretId,
+      versionId,
+      'endpoint',
+      'is required beside a v2 API key: put the endpoint the Momento console shows with the key',
+    );
+  }
+  const exp = jwtClaims(apiKey)?.exp;
+  const candidates = [
+    value.validUntil === null || value.validUntil === undefined ? 0 : Number(value.validUntil),
+    typeof value.expiresAt === 'string'
+      ? Math.floor(Date.parse(value.expiresAt) / 1000)
+      : (value.expiresAt ?? 0),
+    typeof exp === 'number' && Number.isSafeInteger(exp) && exp > 0 ? exp : 0,
+  ].filter((seconds) => seconds > 0);
+  return {
+    kind: 'manual-renewal',
+    key: { version: 'v2', apiKey, endpoint: value.endpoint },
+    validUntil: candidates.length === 0 ? undefined : Math.min(...candidates),
+  };
+}
+
+/**
+ * The key to use and its expiry, for whichever kind the secret holds: what the CLI and the application helper
+ * need. Throws MalformedSecretError as parseSecret does, UninitialisedSecretError for the placeholder.
+ */
+export function readKey(
+  secretString: string | undefined,
+  secretId: string,
+  versionId: string | undefined,
+): { key: MomentoKey; validUntil: number | undefined } {
+  const parsed = parseSecret(secretString, secretId, versionId);
+  switch (parsed.kind) {
+    case 'uninitialised':
+      throw new UninitialisedSecretError(secretId);
+    case 'never-expires':
+      return { key: parsed.key, validUntil: undefined };
+    case 'manual-renewal':
+      return { key: parsed.key, validUntil: parsed.validUntil };
+    case 'rotatable':
+      return { key: { version: 'v1', apiKey: parsed.apiKey }, validUntil: parsed.validUntil };
+  }
+}
+
 /** Parses and insists on a pair that can be rotated. */
 export function parseRotatable(
   secretString: string | undefined,
@@ -114,6 +217,7 @@ export function parseRotatable(
   const parsed = parseSecret(secretString, secretId, versionId);
   if (parsed.kind === 'uninitialised') throw new UninitialisedSecretError(secretId);
   if (parsed.kind === 'never-expires') throw new NeverExpiresError(secretId);
+  if (parsed.kind === 'manual-renewal') throw new ManualRenewalError(secretId, parsed.validUntil);
   return parsed;
 }
 

@@ -2,6 +2,7 @@ import {
   describeError,
   InsufficientTimeError,
   KeyExpiredError,
+  ManualRenewalError,
   NeverExpiresError,
   RotationInProgressError,
   SecretUnavailableError,
@@ -29,7 +30,9 @@ export type SecretState =
   | 'rotation-pending'
   | 'never-expires'
   | 'uninitialised'
-  | 'expired';
+  | 'expired'
+  /** A Momento v2 key: watched, never refreshed; a person renews it before it expires. */
+  | 'manual-renewal';
 
 export interface SecretReport {
   readonly secretId: string;
@@ -42,6 +45,26 @@ export interface SecretReport {
   /** Version id of the rotation started by this call. */
   readonly rotationVersionId?: string;
   readonly healed?: 'finished' | 'cleared';
+}
+
+/**
+ * What is known of a v2 key's expiry: `manual-renewal` with its time left, `expired` past it, and no figures when
+ * neither the secret nor the key tells an expiry.
+ */
+export function manualRenewalFacts(
+  validUntil: number | undefined,
+  nowMs: number,
+): Pick<SecretReport, 'state' | 'validUntil' | 'expiresAt' | 'secondsUntilExpiry'> {
+  if (validUntil === undefined) {
+    return { state: 'manual-renewal', validUntil: null, expiresAt: null, secondsUntilExpiry: null };
+  }
+  const remaining = validUntil - Math.floor(nowMs / 1000);
+  return {
+    state: remaining <= 0 ? 'expired' : 'manual-renewal',
+    validUntil,
+    expiresAt: new Date(validUntil * 1000).toISOString(),
+    secondsUntilExpiry: remaining,
+  };
 }
 
 export interface SweepSummary {
@@ -175,6 +198,10 @@ export class Sweep {
       telemetry.info('key never expires; not rotated', { secretArn: meta.arn });
       return { ...base, state: 'never-expires', validUntil: null, expiresAt: null, secondsUntilExpiry: null };
     }
+    if (parsed.kind === 'manual-renewal') {
+      if (mode.strict) throw new ManualRenewalError(meta.name, parsed.validUntil);
+      return { ...base, ...this.#watchV2Key(meta, parsed.validUntil, state.createdDate) };
+    }
 
     const expiry = expiryOf(
       parsed.validUntil,
@@ -211,6 +238,37 @@ export class Sweep {
       secondsUntilExpiry: expiry.remaining,
     });
     return { ...facts, state: 'rotation-started', rotationVersionId };
+  }
+
+  /**
+   * A v2 key is never refreshed: the sweep reports its time left (SecondsUntilExpiry, so the expiry alarm covers
+   * it) and, from the moment a v1 key would be due, warns at every sweep that a person must renew it.
+   */
+  #watchV2Key(
+    meta: SecretMetadata,
+    validUntil: number | undefined,
+    createdDate: number | undefined,
+  ): ReturnType<typeof manualRenewalFacts> {
+    const { telemetry, clock, dueRule } = this.#ctx.deps;
+    const facts = manualRenewalFacts(validUntil, clock());
+    if (validUntil === undefined) {
+      telemetry.info('v2 key without expiry: watched, never refreshed', { secretArn: meta.arn });
+      return facts;
+    }
+    const expiry = expiryOf(validUntil, createdDate, clock(), dueRule);
+    telemetry.secondsUntilExpiry(meta.name, expiry.remaining);
+    if (expiry.remaining <= 0) throw new KeyExpiredError(meta.name, validUntil);
+    const fields = { secretArn: meta.arn, expiresAt: facts.expiresAt, secondsUntilExpiry: expiry.remaining };
+    if (expiry.due) {
+      telemetry.warn(
+        'v2 key due for manual renewal: create a new key in the Momento console and put it with ' +
+          'npx momento-token-rotator put before it expires',
+        fields,
+      );
+    } else {
+      telemetry.info('v2 key: watched, never refreshed', fields);
+    }
+    return facts;
   }
 
   /**
