@@ -7,6 +7,19 @@ export abstract class RotatorError extends Error {
   abstract override readonly name: string;
 }
 
+/** Longest piece of caller input an error or log line repeats. */
+const ECHO_LIMIT = 120;
+
+/**
+ * Caller input (a secret id from an event, say) as errors and logs repeat it: whole when short, else its start
+ * and its length, so that a megabyte of input never becomes a megabyte of log. Only for identifiers, never for
+ * secret values, which are never repeated at all.
+ */
+export function echo(input: string): string {
+  if (input.length <= ECHO_LIMIT) return input;
+  return `${input.slice(0, ECHO_LIMIT)}… (${input.length} characters)`;
+}
+
 /** The function's environment is wrong; raised at start, before any call. */
 export class ConfigError extends RotatorError {
   override readonly name = 'ConfigError';
@@ -27,7 +40,7 @@ export class UnknownEventError extends RotatorError {
 export class UnmanagedSecretError extends RotatorError {
   override readonly name = 'UnmanagedSecretError';
   constructor(readonly secretId: string) {
-    super(`secret ${secretId} is not managed by this function (ROTATOR_SECRET_IDS)`);
+    super(`secret ${echo(secretId)} is not managed by this function (ROTATOR_SECRET_IDS)`);
   }
 }
 
@@ -107,6 +120,11 @@ export class KeyExpiredError extends RotatorError {
 /** Not enough of the invocation is left to refresh and still write the new pair. Nothing was spent. */
 export class InsufficientTimeError extends RotatorError {
   override readonly name = 'InsufficientTimeError';
+}
+
+/** The new pair could not be stored, as can be known before the refresh token is spent; no refresh was made. */
+export class CannotStoreNewPairError extends RotatorError {
+  override readonly name = 'CannotStoreNewPairError';
 }
 
 /** Momento refused or failed a call. `code` is the SDK's MomentoErrorCode (never its message). */

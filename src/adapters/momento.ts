@@ -16,13 +16,23 @@ export class SdkMomentoAuth implements MomentoAuth {
   /** @param endpointOverride `host:port` for local emulators (plaintext gRPC); undefined in AWS. */
   constructor(private readonly endpointOverride: string | undefined) {}
 
-  async refresh(current: { apiKey: string; refreshToken: string }, timeoutMs: number): Promise<KeyPair> {
+  /**
+   * One RefreshApiToken call, awaited until the SDK settles it (its own deadline is 60 s and it does not retry
+   * this call). No shorter deadline here: an answer Momento committed must reach the engine whenever it comes,
+   * and the engine decides how long it can wait (see the MomentoAuth port).
+   */
+  async refresh(current: { apiKey: string; refreshToken: string }): Promise<KeyPair> {
     const sdk = await this.#load();
     const client = new sdk.AuthClient({
       credentialProvider: this.#credentials(sdk, { version: 'v1', apiKey: current.apiKey }, 'refresh'),
       configuration: sdk.AuthClientConfigurations.Default.latest(new sdk.NoopMomentoLoggerFactory()),
     });
-    const response = await withDeadline(client.refreshApiKey(current.refreshToken), timeoutMs, 'refresh');
+    let response: Awaited<ReturnType<typeof client.refreshApiKey>>;
+    try {
+      response = await client.refreshApiKey(current.refreshToken);
+    } catch (error) {
+      throw sdkException('refresh', error);
+    }
     if (response instanceof sdk.RefreshApiKey.Success) {
       const validUntil = response.expiresAt.epoch();
       // A pair was issued: even without a usable expiry it must reach the secret, so never throw it away here.
@@ -81,16 +91,16 @@ function failure(sdk: MomentoSdk, operation: 'refresh' | 'verify', code: string)
   return new MomentoCallError(operation, kinds[code] ?? 'unavailable', code);
 }
 
+/** An exception thrown by the SDK (not an error response): its text may quote request data, so only its class name. */
+function sdkException(operation: 'refresh' | 'verify', error: unknown): MomentoCallError {
+  return new MomentoCallError(operation, 'unavailable', error instanceof Error ? error.name : 'UNKNOWN');
+}
+
 /**
- * The SDK gives RefreshApiToken a fixed 60 s deadline; the engine budgets far less, so the wait is bounded
- * here. A call abandoned this way may still complete at Momento, which the engine treats as an unknown
- * outcome (ChainAtRisk), exactly like a lost response.
+ * The key check is bounded by the engine's deadline: an abandoned ListCaches changes nothing at Momento, so
+ * giving up on it loses nothing but the answer.
  */
-async function withDeadline<T>(
-  call: Promise<T>,
-  timeoutMs: number,
-  operation: 'refresh' | 'verify',
-): Promise<T> {
+async function withDeadline<T>(call: Promise<T>, timeoutMs: number, operation: 'verify'): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(
@@ -102,8 +112,7 @@ async function withDeadline<T>(
     return await Promise.race([call, deadline]);
   } catch (error) {
     if (error instanceof MomentoCallError) throw error;
-    // An SDK exception's text may quote request data; keep only its class name.
-    throw new MomentoCallError(operation, 'unavailable', error instanceof Error ? error.name : 'UNKNOWN');
+    throw sdkException(operation, error);
   } finally {
     clearTimeout(timer);
   }

@@ -4,6 +4,7 @@ import {
   GetSecretValueCommand,
   InvalidRequestException,
   ListSecretsCommand,
+  ListSecretVersionIdsCommand,
   PutSecretValueCommand,
   ResourceExistsException,
   ResourceNotFoundException,
@@ -69,7 +70,21 @@ export class SecretsManagerStore implements SecretStore {
       name: out.Name ?? secretId,
       rotationEnabled: out.RotationEnabled,
       versions: toStages(out.VersionIdsToStages),
+      scheduledForDeletion: out.DeletedDate !== undefined,
     };
+  }
+
+  async versionCreatedDate(secretId: string, versionId: string): Promise<number | undefined> {
+    let nextToken: string | undefined;
+    do {
+      const out = await this.client.send(
+        new ListSecretVersionIdsCommand({ SecretId: secretId, NextToken: nextToken }),
+      );
+      const version = out.Versions?.find((v) => v.VersionId === versionId);
+      if (version !== undefined) return version.CreatedDate?.getTime();
+      nextToken = out.NextToken;
+    } while (nextToken !== undefined);
+    return undefined;
   }
 
   async getVersion(

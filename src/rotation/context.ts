@@ -1,5 +1,11 @@
 import pRetry from 'p-retry';
-import { describeError, PendingVersionConflictError, SecretUnavailableError } from '../errors';
+import {
+  describeError,
+  MalformedSecretError,
+  PendingVersionConflictError,
+  SecretUnavailableError,
+} from '../errors';
+import { IssuedPairs } from './issued-pairs';
 import { type DueRule, versionWith } from './policy';
 import {
   AWSCURRENT,
@@ -11,11 +17,16 @@ import {
   type SecretVersion,
   type Telemetry,
 } from './ports';
+import { type ParsedSecret, parseRotatable, parseSecret } from './secret-value';
 import { VersionValues } from './version-values';
 
 export interface Timing {
-  /** Deadline of the one RefreshApiToken call. The SDK's own is 60 s and it does not retry this call. */
-  readonly refreshTimeoutMs: number;
+  /**
+   * The least time a RefreshApiToken call is given: a refresh starts only when the invocation has this, the
+   * write reserve and the margin left. Its answer is then awaited for as long as the invocation can still store
+   * it (everything but the write reserve and the margin), up to the SDK's own 60 s deadline.
+   */
+  readonly refreshMinWaitMs: number;
   /** Deadline of the key check (ListCaches). */
   readonly verifyTimeoutMs: number;
   /** Time kept for writing the new pair after the refresh returns. */
@@ -29,7 +40,7 @@ export interface Timing {
 }
 
 export const DEFAULT_TIMING: Timing = Object.freeze({
-  refreshTimeoutMs: 10_000,
+  refreshMinWaitMs: 10_000,
   verifyTimeoutMs: 5_000,
   writeReserveMs: 20_000,
   safetyMarginMs: 1_500,
@@ -56,10 +67,30 @@ export class EngineContext {
   readonly timing: Timing;
   /** Values of versions this container has read or written (one engine per container). */
   readonly #values = new VersionValues();
+  /** Pairs Momento issued to this container that are not stored yet (see IssuedPairs). */
+  readonly issued = new IssuedPairs();
 
   constructor(deps: EngineDeps) {
     this.deps = deps;
     this.timing = { ...DEFAULT_TIMING, ...deps.timing };
+  }
+
+  /** A stored value, judged on the engine's clock (plausibility of validUntil is relative to now). */
+  parse(version: SecretVersion, secretName: string): ParsedSecret {
+    return parseSecret(version.secretString, secretName, version.versionId, this.deps.clock());
+  }
+
+  /** A stored value that must be a pair that can be rotated. */
+  parseRotatable(version: SecretVersion, secretName: string): ReturnType<typeof parseRotatable> {
+    return parseRotatable(version.secretString, secretName, version.versionId, this.deps.clock());
+  }
+
+  /**
+   * Counts what a door's failure says about the secret itself, once per failure: a stored value that cannot be
+   * used (MalformedSecret, which an alarm watches).
+   */
+  noteFailure(error: unknown): void {
+    if (error instanceof MalformedSecretError) this.deps.telemetry.count('MalformedSecret');
   }
 
   /** Only for a value Secrets Manager returned or accepted under its version id: it never changes after. */

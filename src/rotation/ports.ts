@@ -15,6 +15,8 @@ export interface SecretMetadata {
   readonly rotationEnabled: boolean | undefined;
   /** versionId → staging labels, as DescribeSecret / ListSecrets report them. */
   readonly versions: Readonly<Record<string, readonly string[]>>;
+  /** Secrets Manager refuses every write to a secret scheduled for deletion (DescribeSecret's DeletedDate). */
+  readonly scheduledForDeletion?: boolean;
 }
 
 export interface SecretVersion {
@@ -62,6 +64,11 @@ export interface SecretStore {
     rotationToken: string | undefined,
     signal?: AbortSignal,
   ): Promise<void>;
+  /**
+   * When a version was created (epoch ms), from ListSecretVersionIds; undefined when the secret lists no such
+   * version. DescribeSecret's labels carry no dates, and healing must know how young a pending version is.
+   */
+  versionCreatedDate(secretId: string, versionId: string): Promise<number | undefined>;
   /** UpdateSecretVersionStage(AWSCURRENT, MoveToVersionId, RemoveFromVersionId). */
   promote(secretId: string, toVersionId: string, fromVersionId: string): Promise<void>;
   /** UpdateSecretVersionStage(AWSPENDING, RemoveFromVersionId). */
@@ -96,8 +103,12 @@ export type MomentoKey =
   | { readonly version: 'v2'; readonly apiKey: string; readonly endpoint: string };
 
 export interface MomentoAuth {
-  /** One RefreshApiToken call bounded by `timeoutMs`. Throws MomentoCallError. */
-  refresh(current: { apiKey: string; refreshToken: string }, timeoutMs: number): Promise<KeyPair>;
+  /**
+   * One RefreshApiToken call. Settles only when the call does (the SDK's own deadline bounds it): an answer
+   * Momento committed is never dropped by the adapter, however late. The engine bounds its own wait and keeps
+   * an answer that arrives after it (see LateAnswers). Throws MomentoCallError.
+   */
+  refresh(current: { apiKey: string; refreshToken: string }): Promise<KeyPair>;
   /** One call that needs only the key. Resolves when Momento accepts the key; throws MomentoCallError. */
   verifyKey(key: MomentoKey, timeoutMs: number): Promise<void>;
 }
@@ -109,6 +120,7 @@ export type CountMetric =
   | 'StuckRotationHealed'
   | 'Uninitialised'
   | 'ChainAtRisk'
+  | 'MalformedSecret'
   | 'SweepCompleted';
 
 /** Logs and metrics. Fields are identifiers and numbers only: never pass secret material. */

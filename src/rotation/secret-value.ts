@@ -34,6 +34,21 @@ export type ParsedSecret =
     };
 
 const nonEmptyString = z.string().min(1);
+
+/**
+ * Momento keys and refresh tokens are printable ASCII without spaces (base64 and JWT alphabets). Anything else
+ * inside one — a newline, a tab, a no-break space, an emoji — is a copy-paste artefact: sent to Momento it fails
+ * as a malformed key far from its cause, so it is refused where it is read, naming the field.
+ */
+const TOKEN_CHARACTERS = /^[\x21-\x7e]+$/;
+
+/** Earliest plausible expiry: anything before is a duration or a typo, not epoch seconds of a Momento key. */
+export const EARLIEST_PLAUSIBLE_VALID_UNTIL = 1_000_000_000;
+/**
+ * Latest plausible expiry, counted from now: ten years, well above any lifetime Momento issues. A value past it
+ * is most often milliseconds (which would make the key look valid for millennia, so it would expire unseen).
+ */
+export const MAX_PLAUSIBLE_LIFETIME_SECONDS = 10 * 365 * 24 * 3600;
 const epochSeconds = z
   .union([z.number().int().nonnegative(), z.string().regex(/^\d+$/), z.null()])
   .optional();
@@ -86,7 +101,8 @@ function isV2Key(apiKey: string): boolean {
 export function parseSecret(
   secretString: string | undefined,
   secretId: string,
-  versionId?: string,
+  versionId: string | undefined,
+  nowMs: number,
 ): ParsedSecret {
   if (secretString === undefined) {
     throw new MalformedSecretError(
@@ -112,6 +128,17 @@ export function parseSecret(
   }
   const value = parsed.data;
   const raw = json as Record<string, unknown>;
+  for (const field of ['apiKey', 'authToken', 'refreshToken'] as const) {
+    const text = value[field];
+    if (text !== undefined && !TOKEN_CHARACTERS.test(text)) {
+      throw new MalformedSecretError(
+        secretId,
+        versionId,
+        field,
+        'contains whitespace, control or non-ASCII characters; put the value exactly as Momento issued it',
+      );
+    }
+  }
   const apiKey = value.apiKey ?? value.authToken;
   const keyFields = (['apiKey', 'authToken'] as const).filter((field) => raw[field] !== undefined);
 
@@ -127,10 +154,21 @@ export function parseSecret(
       'differs from apiKey; keep only one of them',
     );
   }
-  if (isV2Key(apiKey)) return parseV2(value, apiKey, secretId, versionId);
+  if (isV2Key(apiKey)) return parseV2(value, apiKey, secretId, versionId, nowMs);
   const validUntil =
     value.validUntil === null || value.validUntil === undefined ? 0 : Number(value.validUntil);
-  if (validUntil === 0) return { kind: 'never-expires', key: { version: 'v1', apiKey } };
+  if (validUntil === 0) {
+    if (value.refreshToken === undefined) return { kind: 'never-expires', key: { version: 'v1', apiKey } };
+    // A refresh token exists only for a key that expires: without its expiry the key would be taken for one
+    // that never expires, never rotated, and expire unseen.
+    throw new MalformedSecretError(
+      secretId,
+      versionId,
+      'validUntil',
+      'is missing, 0 or null beside a refreshToken; put the whole JSON Momento issued with the key',
+    );
+  }
+  refuseImplausibleExpiry(validUntil, nowMs, secretId, versionId, 'validUntil');
   if (value.refreshToken === undefined) {
     throw new MalformedSecretError(secretId, versionId, 'refreshToken', 'is missing for a key that expires');
   }
@@ -154,6 +192,7 @@ function parseV2(
   apiKey: string,
   secretId: string,
   versionId: string | undefined,
+  nowMs: number,
 ): Extract<ParsedSecret, { kind: 'manual-renewal' }> {
   if (value.refreshToken !== undefined) {
     throw new MalformedSecretError(
@@ -172,11 +211,19 @@ function parseV2(
     );
   }
   const exp = jwtClaims(apiKey)?.exp;
+  const stored = {
+    validUntil: value.validUntil === null || value.validUntil === undefined ? 0 : Number(value.validUntil),
+    expiresAt:
+      typeof value.expiresAt === 'string'
+        ? Math.floor(Date.parse(value.expiresAt) / 1000)
+        : (value.expiresAt ?? 0),
+  };
+  for (const [field, seconds] of Object.entries(stored)) {
+    if (seconds > 0) refuseImplausibleExpiry(seconds, nowMs, secretId, versionId, field);
+  }
   const candidates = [
-    value.validUntil === null || value.validUntil === undefined ? 0 : Number(value.validUntil),
-    typeof value.expiresAt === 'string'
-      ? Math.floor(Date.parse(value.expiresAt) / 1000)
-      : (value.expiresAt ?? 0),
+    stored.validUntil,
+    stored.expiresAt,
     typeof exp === 'number' && Number.isSafeInteger(exp) && exp > 0 ? exp : 0,
   ].filter((seconds) => seconds > 0);
   return {
@@ -194,8 +241,9 @@ export function readKey(
   secretString: string | undefined,
   secretId: string,
   versionId: string | undefined,
+  nowMs: number,
 ): { key: MomentoKey; validUntil: number | undefined } {
-  const parsed = parseSecret(secretString, secretId, versionId);
+  const parsed = parseSecret(secretString, secretId, versionId, nowMs);
   switch (parsed.kind) {
     case 'uninitialised':
       throw new UninitialisedSecretError(secretId);
@@ -208,13 +256,45 @@ export function readKey(
   }
 }
 
+/**
+ * Refuses an expiry that cannot be epoch seconds of a Momento key, naming the field, never the value: before
+ * 2001 (a duration?), or more than ten years ahead (most often milliseconds).
+ */
+function refuseImplausibleExpiry(
+  seconds: number,
+  nowMs: number,
+  secretId: string,
+  versionId: string | undefined,
+  field: string,
+): void {
+  if (seconds < EARLIEST_PLAUSIBLE_VALID_UNTIL) {
+    throw new MalformedSecretError(
+      secretId,
+      versionId,
+      field,
+      'is before 2001: not an expiry in epoch seconds (a duration?)',
+    );
+  }
+  if (!Number.isSafeInteger(seconds) || seconds > Math.floor(nowMs / 1000) + MAX_PLAUSIBLE_LIFETIME_SECONDS) {
+    throw new MalformedSecretError(
+      secretId,
+      versionId,
+      field,
+      seconds >= 1e11
+        ? 'is implausibly far in the future: epoch milliseconds or smaller units instead of epoch seconds?'
+        : 'is more than ten years ahead: not a plausible expiry of a Momento key',
+    );
+  }
+}
+
 /** Parses and insists on a pair that can be rotated. */
 export function parseRotatable(
   secretString: string | undefined,
   secretId: string,
-  versionId?: string,
+  versionId: string | undefined,
+  nowMs: number,
 ): Extract<ParsedSecret, { kind: 'rotatable' }> {
-  const parsed = parseSecret(secretString, secretId, versionId);
+  const parsed = parseSecret(secretString, secretId, versionId, nowMs);
   if (parsed.kind === 'uninitialised') throw new UninitialisedSecretError(secretId);
   if (parsed.kind === 'never-expires') throw new NeverExpiresError(secretId);
   if (parsed.kind === 'manual-renewal') throw new ManualRenewalError(secretId, parsed.validUntil);

@@ -111,7 +111,7 @@ const HOUR_MS = 3_600_000;
 const LIFETIME_SECONDS = 12 * 3600;
 /** Scaled-down engine deadlines: the same proportions as production, so that cut-short steps are common. */
 const TIMING: Partial<Timing> = {
-  refreshTimeoutMs: 300,
+  refreshMinWaitMs: 300,
   verifyTimeoutMs: 300,
   writeReserveMs: 400,
   safetyMarginMs: 40,
@@ -224,7 +224,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       return secrets.find((s) => s.chain === chain)?.name ?? chain;
     };
     const momento: MomentoAuth = {
-      async refresh(current, timeoutMs) {
+      async refresh(current) {
         const step = stepInvocation.getStore();
         const token = step?.token ?? 'outside-a-rotation-step';
         const entry = refreshesByToken.get(token) ?? { sent: new Set(), succeeded: 0, callsAfterSuccess: 0 };
@@ -235,7 +235,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
         const call = trace ? `refresh of ${nameOfKey(current.apiKey)} (token ${token.slice(0, 8)})` : '';
         trace?.add(`${call} starts, rt=${fingerprint(current.refreshToken)}`);
         try {
-          const pair = await sdkMomento.refresh(current, timeoutMs);
+          const pair = await sdkMomento.refresh(current);
           const remainingMs = step?.context.getRemainingTimeInMillis() ?? Number.NaN;
           answeredRefreshes.set(pair.refreshToken, {
             spentRefreshToken: current.refreshToken,

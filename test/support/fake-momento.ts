@@ -11,11 +11,13 @@ function callError(operation: 'refresh' | 'verify', failure: FakeFailure): Momen
   return new MomentoCallError(operation, kind, code);
 }
 
-/** What the real adapter answers when a call outlives the deadline the engine gave it (see withDeadline). */
-async function deadlinePassed(operation: 'refresh' | 'verify', timeoutMs: number): Promise<never> {
+/** What the real adapter answers when a key check outlives the deadline the engine gave it (see withDeadline). */
+async function deadlinePassed(operation: 'verify', timeoutMs: number): Promise<never> {
   await new Promise((resolve) => setTimeout(resolve, timeoutMs));
   throw new MomentoCallError(operation, 'unavailable', 'CLIENT_DEADLINE');
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * An in-process Momento for unit tests: one live chain per minted pair, single-use refresh tokens, keys valid
@@ -32,6 +34,9 @@ export class FakeMomento implements MomentoAuth {
   readonly #liveTokens = new Map<string, { lifetime: number }>();
   #verifyHangs = 0;
   #refreshHangs = 0;
+  readonly #refreshDelays: number[] = [];
+  /** Pairs Momento issued whose answer has not reached the caller yet (committed, still in flight). */
+  inFlightAnswers = 0;
 
   constructor(private readonly clock: () => number) {}
 
@@ -50,20 +55,34 @@ export class FakeMomento implements MomentoAuth {
     this.#verifyHangs += 1;
   }
 
-  /**
-   * The next refresh gets no answer: like the real adapter, it gives up at the deadline the engine passed and
-   * rejects as unavailable (outcome unknown). Momento does not commit it.
-   */
+  /** The next refresh never answers and Momento does not commit it (a call lost on its way). */
   hangNextRefresh(): void {
     this.#refreshHangs += 1;
   }
 
-  async refresh(current: { apiKey: string; refreshToken: string }, timeoutMs: number): Promise<KeyPair> {
+  /** The next refresh commits at once (the token is spent) and its answer arrives `delayMs` later. */
+  answerNextRefreshAfter(delayMs: number): void {
+    this.#refreshDelays.push(delayMs);
+  }
+
+  async refresh(current: { apiKey: string; refreshToken: string }): Promise<KeyPair> {
     this.refreshCalls.push(current);
     if (this.#refreshHangs > 0) {
       this.#refreshHangs -= 1;
-      return deadlinePassed('refresh', timeoutMs);
+      return new Promise<never>(() => undefined);
     }
+    const delayMs = this.#refreshDelays.shift();
+    if (delayMs !== undefined) {
+      const pair = this.#refreshNow(current);
+      this.inFlightAnswers += 1;
+      await sleep(delayMs);
+      this.inFlightAnswers -= 1;
+      return pair;
+    }
+    return this.#refreshNow(current);
+  }
+
+  #refreshNow(current: { apiKey: string; refreshToken: string }): KeyPair {
     const failure = this.failures.refresh.shift();
     if (failure) throw callError('refresh', failure);
     const live = this.#liveTokens.get(current.refreshToken);

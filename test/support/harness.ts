@@ -43,7 +43,7 @@ export class Harness {
   rotateWithinSeconds = 2 * HOUR;
   /** Engine deadlines scaled down so that time-bound paths run in milliseconds; their ratios are kept. */
   timing: Partial<Timing> = {
-    refreshTimeoutMs: 200,
+    refreshMinWaitMs: 200,
     writeReserveMs: 300,
     safetyMarginMs: 50,
     verifyTimeoutMs: 100,
@@ -71,6 +71,17 @@ export class Harness {
     const secret = this.model.addSecret(name, value, { createdDate });
     this.secretIds.push(secret.arn);
     return secret;
+  }
+
+  /**
+   * An AWSPENDING version with no value, left by a rotation that gave up an hour ago: past the grace period in
+   * which healing leaves a rotation under way alone.
+   */
+  addAbandonedPendingStub(secretArn: string, versionId?: string): string {
+    const id = this.model.addPendingStub(secretArn, versionId);
+    const stub = this.model.find(secretArn).versions.get(id);
+    if (stub) stub.createdDate = this.nowMs - HOUR * 1000;
+    return id;
   }
 
   handler() {
@@ -112,6 +123,7 @@ export class Harness {
     const handler = this.handler();
     return {
       invoke: (event: unknown, remainingMs = 300_000) => invokeRecorded(handler, event, remainingMs),
+      invokeWith: (event: unknown, context: Invocation) => invokeRecordedWith(handler, event, context),
       step: (step: (typeof STEPS)[number], secretArn: string, token: string) =>
         invokeRecorded(handler, stepEvent(step, secretArn, token), 300_000),
     };

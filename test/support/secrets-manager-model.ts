@@ -5,6 +5,7 @@ import {
   GetSecretValueCommand,
   type GetSecretValueCommandInput,
   ListSecretsCommand,
+  ListSecretVersionIdsCommand,
   PutSecretValueCommand,
   type PutSecretValueCommandInput,
   ResourceExistsException,
@@ -200,6 +201,20 @@ export class SecretsManagerModel {
         }
       }
       return { SecretValues, Errors };
+    });
+    sm.on(ListSecretVersionIdsCommand).callsFake((input) => {
+      const s = this.find(input.SecretId);
+      return {
+        ARN: s.arn,
+        Name: s.name,
+        Versions: [...s.versions.entries()]
+          .filter(([, v]) => v.stages.length > 0)
+          .map(([VersionId, v]) => ({
+            VersionId,
+            VersionStages: v.stages,
+            CreatedDate: new Date(v.createdDate),
+          })),
+      };
     });
     sm.on(ListSecretsCommand).callsFake((input) => {
       const prefixes: string[] = input.Filters?.find((f: { Key?: string }) => f.Key === 'name')?.Values ?? [

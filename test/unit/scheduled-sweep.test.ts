@@ -140,7 +140,7 @@ describe('secrets that are not rotated', () => {
 describe('healing stuck rotations', () => {
   it('finishes a pending version that holds a newer pair Momento accepts', async () => {
     const secret = h.addManagedSecret('stuck', { lifetime: 30 * DAY, ageSeconds: 20 * DAY });
-    const newer = await h.momento.refresh(secret.pair, 1000);
+    const newer = await h.momento.refresh(secret.pair);
     const pendingId = h.model.addPendingStub(secret.arn, undefined, consoleJson(newer));
 
     const summary = await h.invoke(h.scheduledEvent());
@@ -154,7 +154,7 @@ describe('healing stuck rotations', () => {
 
   it('clears AWSPENDING from a pending version that holds no value, then rotates when due', async () => {
     const secret = h.addManagedSecret('stuck-empty', { lifetime: 30 * DAY, ageSeconds: 20 * DAY });
-    const pendingId = h.model.addPendingStub(secret.arn);
+    const pendingId = h.addAbandonedPendingStub(secret.arn);
 
     const summary = await h.invoke(h.scheduledEvent());
 
@@ -170,8 +170,8 @@ describe('healing stuck rotations', () => {
 
   it('finishes the pair a racing createSecret wrote while the sweep was clearing its empty pending version', async () => {
     const secret = h.addManagedSecret('raced', { lifetime: 30 * DAY, ageSeconds: 20 * DAY });
-    const pendingId = h.model.addPendingStub(secret.arn);
-    const newer = await h.momento.refresh(secret.pair, 1000);
+    const pendingId = h.addAbandonedPendingStub(secret.arn);
+    const newer = await h.momento.refresh(secret.pair);
     racePutIntoClear(secret.arn, pendingId, newer, 'answers');
 
     const summary = await h.invoke(h.scheduledEvent());
@@ -183,8 +183,8 @@ describe('healing stuck rotations', () => {
 
   it('still finds the raced pair when the clear took effect but its answer was an error', async () => {
     const secret = h.addManagedSecret('raced-500', { lifetime: 30 * DAY, ageSeconds: 20 * DAY });
-    const pendingId = h.model.addPendingStub(secret.arn);
-    const newer = await h.momento.refresh(secret.pair, 1000);
+    const pendingId = h.addAbandonedPendingStub(secret.arn);
+    const newer = await h.momento.refresh(secret.pair);
     racePutIntoClear(secret.arn, pendingId, newer, 'answers an error');
     h.model.sm
       .on(GetSecretValueCommand, { SecretId: secret.arn, VersionId: pendingId, VersionStage: undefined })
@@ -199,8 +199,8 @@ describe('healing stuck rotations', () => {
 
   it('puts AWSPENDING back on a raced pair it cannot finish yet, so that the next sweep finds it', async () => {
     const secret = h.addManagedSecret('raced-unverified', { lifetime: 30 * DAY, ageSeconds: 20 * DAY });
-    const pendingId = h.model.addPendingStub(secret.arn);
-    const newer = await h.momento.refresh(secret.pair, 1000);
+    const pendingId = h.addAbandonedPendingStub(secret.arn);
+    const newer = await h.momento.refresh(secret.pair);
     racePutIntoClear(secret.arn, pendingId, newer, 'answers');
     h.momento.failures.verify.push('unavailable');
 
@@ -223,7 +223,7 @@ describe('healing stuck rotations', () => {
 
   it('leaves a newer pending pair that Momento rejects in place and fails the run', async () => {
     const secret = h.addManagedSecret('stuck-rejected', { lifetime: 30 * DAY, ageSeconds: 20 * DAY });
-    const newer = await h.momento.refresh(secret.pair, 1000);
+    const newer = await h.momento.refresh(secret.pair);
     h.model.addPendingStub(secret.arn, undefined, consoleJson(newer));
     h.momento.failures.verify.push('rejected');
 

@@ -19,7 +19,6 @@ import { credentials as grpcCredentials, type ServiceError, status } from '@grpc
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SdkMomentoAuth } from '../../../src/adapters/momento';
 import { credentialProviderFor } from '../../../src/adapters/momento-credentials';
-import { MomentoCallError } from '../../../src/errors';
 import { type KeyPair, type MomentoEmulator, startMomentoEmulator } from './index';
 import { encodeApiKey, wireKeyOf } from './ledger';
 
@@ -561,34 +560,25 @@ describe('Momento emulator: slow refreshes', () => {
     expect(outcome(await refresh(pair))).toBe(MomentoErrorCode.INVALID_ARGUMENT_ERROR);
   });
 
-  it("commits a refresh whose client stopped waiting at its own deadline (the product's adapter)", async () => {
-    // Prepare
+  it("hands a late refresh answer to the product's adapter instead of dropping it", async () => {
+    // Prepare: Momento commits and answers 400 ms later, past the 300 ms the adapter used to wait in chaos runs.
     const pair = momento.mintKeyPair({ lifetimeSeconds: HOUR });
     const chain = momento.chainOf(pair.apiKey);
-    const refreshesBefore = momento.stats.refreshes;
     const droppedBefore = momento.droppedRefreshes.length;
     momento.faults.latency('RefreshApiToken', 400);
     const adapter = new SdkMomentoAuth(momento.endpoint);
 
     // Act
-    const gaveUp = await adapter.refresh(pair, 100).then(
-      () => 'answered',
-      (error: unknown) => error,
-    );
-    const liveWhenClientGaveUp = momento.liveRefreshToken(chain);
-    await momento.whenIdle();
+    const started = performance.now();
+    const next = await adapter.refresh(pair);
+    const elapsedMs = performance.now() - started;
     momento.faults.clear();
 
-    // Assess
-    expect(gaveUp).toBeInstanceOf(MomentoCallError);
-    expect(gaveUp).toMatchObject({ kind: 'unavailable', code: 'CLIENT_DEADLINE' });
-    expect(liveWhenClientGaveUp).toBe(pair.refreshToken);
-    // The refresh still happened: the token the caller holds is spent and the live link is one it never saw.
-    expect(momento.stats.refreshes).toBe(refreshesBefore + 1);
-    expect(momento.liveRefreshToken(chain)).not.toBe(pair.refreshToken);
-    expect(outcome(await refresh(pair))).toBe(MomentoErrorCode.INVALID_ARGUMENT_ERROR);
-    // A client that only stops waiting (a promise race) is invisible to the server: not a recorded drop.
+    // Assess: the caller holds the chain's live link; nothing was dropped.
+    expect(elapsedMs).toBeGreaterThanOrEqual(395);
+    expect(momento.liveRefreshToken(chain)).toBe(next.refreshToken);
     expect(momento.droppedRefreshes).toHaveLength(droppedBefore);
+    expect(outcome(await refresh(next))).toBe('SUCCESS');
   });
 
   it('records a refresh that commits after its client cancelled at the gRPC deadline as dropped', async () => {
