@@ -35,6 +35,8 @@ export const SECRET_ACTIONS: readonly string[] = [
   'secretsmanager:PutSecretValue',
   'secretsmanager:UpdateSecretVersionStage',
   'secretsmanager:RotateSecret',
+  // Healing asks how old an empty AWSPENDING version is before clearing it.
+  'secretsmanager:ListSecretVersionIds',
 ];
 /** Actions that IAM only authorises on `*`: the batched read and the paged staging-label listing of a sweep. */
 export const WILDCARD_ONLY_SECRET_ACTIONS: readonly string[] = [

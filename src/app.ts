@@ -5,7 +5,7 @@ import type { Context } from 'aws-lambda';
 import { SecretsManagerStore } from './adapters/secrets-manager';
 import { PowertoolsTelemetry } from './adapters/telemetry';
 import type { Config } from './config';
-import { describeError } from './errors';
+import { describeError, echo } from './errors';
 import { RotationEngine, type Timing } from './rotation/engine';
 import { type Door, recogniseDoor } from './rotation/events';
 import type { Clock, MomentoAuth } from './rotation/ports';
@@ -70,7 +70,11 @@ export function createHandler(deps: HandlerDeps): RotatorHandler {
       deps.logger.error('invocation failed', {
         door: door?.door ?? 'unrecognised',
         ...(door?.door === 'rotation-step'
-          ? { step: door.event.Step, secretId: door.event.SecretId, versionId: door.event.ClientRequestToken }
+          ? {
+              step: door.event.Step,
+              secretId: echo(door.event.SecretId),
+              versionId: door.event.ClientRequestToken,
+            }
           : {}),
         ...describeError(error),
       });

@@ -169,7 +169,7 @@ export class MomentoKeySource {
         new GetSecretValueCommand({ SecretId: this.#secretId, VersionStage: AWSCURRENT }),
       );
       const versionId = out.VersionId ?? '';
-      const read = readKey(out.SecretString, out.Name ?? this.#secretId, versionId);
+      const read = readKey(out.SecretString, out.Name ?? this.#secretId, versionId, Date.now());
       const next: CurrentKey =
         current !== undefined && current.versionId === versionId ? current : { ...read, versionId };
       this.#current = next;

@@ -1,11 +1,15 @@
 import * as z from 'zod';
 import { UnknownEventError } from '../errors';
 
+/** Secrets Manager's own limits: a SecretId (name or ARN) is at most 2,048 characters, a ClientRequestToken 64. */
+const secretId = z.string().min(1).max(2048);
+const clientRequestToken = z.string().min(1).max(64);
+
 const rotationEvent = z.object({
   Step: z.enum(['createSecret', 'setSecret', 'testSecret', 'finishSecret']),
-  SecretId: z.string().min(1),
-  ClientRequestToken: z.string().min(1),
-  RotationToken: z.string().min(1).optional(),
+  SecretId: secretId,
+  ClientRequestToken: clientRequestToken,
+  RotationToken: z.string().min(1).max(8192).optional(),
 });
 
 const scheduledEvent = z.looseObject({
@@ -16,12 +20,12 @@ const scheduledEvent = z.looseObject({
 const rotateCommand = z.strictObject({
   action: z.literal('rotate'),
   force: z.boolean().optional(),
-  secretId: z.string().min(1).optional(),
+  secretId: secretId.optional(),
 });
 
 const statusCommand = z.strictObject({
   action: z.literal('status'),
-  secretId: z.string().min(1).optional(),
+  secretId: secretId.optional(),
 });
 
 export type RotationEvent = z.infer<typeof rotationEvent>;

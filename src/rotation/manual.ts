@@ -1,10 +1,23 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { inContext, RotationTimeoutError, UnknownEventError, UnmanagedSecretError } from '../errors';
+import {
+  describeError,
+  echo,
+  inContext,
+  MalformedSecretError,
+  RotationTimeoutError,
+  UnknownEventError,
+  UnmanagedSecretError,
+} from '../errors';
 import type { EngineContext } from './context';
 import type { RotateCommand, StatusCommand } from './events';
 import { expiryOf, isManaged, unfinishedPendingVersion } from './policy';
-import { AWSCURRENT, type Invocation, type SecretMetadata } from './ports';
-import { parseRotatable, parseSecret } from './secret-value';
+import {
+  AWSCURRENT,
+  type BatchEntry,
+  type Invocation,
+  type MetadataListing,
+  type SecretMetadata,
+} from './ports';
 import { manualRenewalFacts, readable, type SecretReport, type SecretState, type Sweep } from './sweep';
 
 export interface RotateResult {
@@ -28,7 +41,7 @@ export class ManualCommands {
 
   async rotate(command: RotateCommand, invocation: Invocation): Promise<RotateResult> {
     const { telemetry } = this.#ctx.deps;
-    const where = `secret ${command.secretId ?? this.#ctx.deps.secretIds[0]}: manual rotation`;
+    const where = `secret ${echo(command.secretId ?? this.#ctx.deps.secretIds[0] ?? '')}: manual rotation`;
     const meta = await this.#describeManaged(command.secretId).catch((error: unknown) => {
       throw inContext(error, where);
     });
@@ -53,7 +66,7 @@ export class ManualCommands {
       const versionId = report.rotationVersionId;
       await this.#waitUntilCurrent(meta, versionId, invocation);
       const rotated = await this.#ctx.readCurrent(meta.arn);
-      const pair = parseRotatable(rotated.secretString, meta.name, rotated.versionId);
+      const pair = this.#ctx.parseRotatable(rotated, meta.name);
       const remaining = pair.validUntil - Math.floor(this.#ctx.deps.clock() / 1000);
       telemetry.secondsUntilExpiry(meta.name, remaining);
       return {
@@ -66,6 +79,7 @@ export class ManualCommands {
       };
     } catch (error) {
       telemetry.count('RotationFailed');
+      this.#ctx.noteFailure(error);
       throw inContext(error, `secret ${meta.arn}: manual rotation`);
     }
   }
@@ -85,38 +99,83 @@ export class ManualCommands {
     }
   }
 
+  /**
+   * Expiry facts of every managed secret, or of one. One secret that cannot be read or parsed is reported as
+   * such, with its error, and never hides the others.
+   */
   async status(command: StatusCommand): Promise<{ secrets: SecretReport[] }> {
     const { store, secretIds } = this.#ctx.deps;
     const ids =
-      command.secretId === undefined ? secretIds : [(await this.#describeManaged(command.secretId)).arn];
+      command.secretId === undefined
+        ? secretIds
+        : [
+            (
+              await this.#describeManaged(command.secretId).catch((error: unknown) => {
+                throw inContext(error, `secret ${echo(command.secretId ?? '')}: status`);
+              })
+            ).arn,
+          ];
     const [values, metadata] = await Promise.all([store.batchGetCurrent(ids), store.listMetadata(ids)]);
-    const now = this.#ctx.deps.clock();
-    const secrets = values.map((entry): SecretReport => {
-      const { meta, current } = readable(entry, metadata);
-      const parsed = parseSecret(current.secretString, meta.name, current.versionId);
-      const base = { secretId: meta.name, versionId: current.versionId };
-      if (parsed.kind === 'manual-renewal') return { ...base, ...manualRenewalFacts(parsed.validUntil, now) };
-      if (parsed.kind !== 'rotatable') {
-        return { ...base, state: parsed.kind, validUntil: null, expiresAt: null, secondsUntilExpiry: null };
-      }
-      const expiry = expiryOf(parsed.validUntil, current.createdDate, now, this.#ctx.deps.dueRule);
-      const state: SecretState =
-        unfinishedPendingVersion(meta) !== undefined
-          ? 'rotation-pending'
-          : expiry.remaining <= 0
-            ? 'expired'
-            : expiry.due
-              ? 'due'
-              : 'not-due';
+    return { secrets: values.map((entry) => this.#statusOf(entry, metadata)) };
+  }
+
+  #statusOf(entry: BatchEntry, metadata: MetadataListing): SecretReport {
+    const secretId = entry.current?.name ?? echo(entry.secretId);
+    const failed = (state: 'malformed' | 'unreadable', error: unknown): SecretReport => {
+      this.#ctx.noteFailure(error);
+      const { errorMessage } = describeError(error);
       return {
-        ...base,
+        secretId,
+        versionId: entry.current?.versionId,
         state,
-        validUntil: parsed.validUntil,
-        expiresAt: new Date(parsed.validUntil * 1000).toISOString(),
-        secondsUntilExpiry: expiry.remaining,
+        validUntil: null,
+        expiresAt: null,
+        secondsUntilExpiry: null,
+        error: errorMessage,
       };
-    });
-    return { secrets };
+    };
+    let read: ReturnType<typeof readable>;
+    try {
+      read = readable(entry, metadata);
+    } catch (error) {
+      return failed('unreadable', error);
+    }
+    const { meta, current } = read;
+    let parsed: ReturnType<EngineContext['parse']>;
+    try {
+      parsed = this.#ctx.parse(current, meta.name);
+    } catch (error) {
+      if (error instanceof MalformedSecretError) return failed('malformed', error);
+      throw error;
+    }
+    const base = { secretId: meta.name, versionId: current.versionId };
+    if (parsed.kind === 'manual-renewal') {
+      return { ...base, ...manualRenewalFacts(parsed.validUntil, this.#ctx.deps.clock()) };
+    }
+    if (parsed.kind !== 'rotatable') {
+      return { ...base, state: parsed.kind, validUntil: null, expiresAt: null, secondsUntilExpiry: null };
+    }
+    const expiry = expiryOf(
+      parsed.validUntil,
+      current.createdDate,
+      this.#ctx.deps.clock(),
+      this.#ctx.deps.dueRule,
+    );
+    const state: SecretState =
+      unfinishedPendingVersion(meta) !== undefined
+        ? 'rotation-pending'
+        : expiry.remaining <= 0
+          ? 'expired'
+          : expiry.due
+            ? 'due'
+            : 'not-due';
+    return {
+      ...base,
+      state,
+      validUntil: parsed.validUntil,
+      expiresAt: new Date(parsed.validUntil * 1000).toISOString(),
+      secondsUntilExpiry: expiry.remaining,
+    };
   }
 
   /** `secretId` may be left out only when the function manages exactly one secret. */
@@ -126,7 +185,7 @@ export class ManualCommands {
     if (id === undefined) {
       if (secretIds.length !== 1) {
         throw new UnknownEventError(
-          `"secretId" is required: this function manages ${secretIds.length} secrets (${secretIds.join(', ')})`,
+          `"secretId" is required: this function manages ${secretIds.length} secrets (${echo(secretIds.join(', '))})`,
         );
       }
       id = secretIds[0] as string;

@@ -1,5 +1,6 @@
 import {
   describeError,
+  echo,
   InsufficientTimeError,
   KeyExpiredError,
   ManualRenewalError,
@@ -20,7 +21,6 @@ import {
   type SecretMetadata,
   type SecretVersion,
 } from './ports';
-import { parseSecret } from './secret-value';
 import type { RotationSteps } from './steps';
 
 export type SecretState =
@@ -32,7 +32,11 @@ export type SecretState =
   | 'uninitialised'
   | 'expired'
   /** A Momento v2 key: watched, never refreshed; a person renews it before it expires. */
-  | 'manual-renewal';
+  | 'manual-renewal'
+  /** Status only: the stored value fails the shape or plausibility checks (`error` says which field). */
+  | 'malformed'
+  /** Status only: the secret could not be read (`error` says why). */
+  | 'unreadable';
 
 export interface SecretReport {
   readonly secretId: string;
@@ -42,9 +46,11 @@ export interface SecretReport {
   readonly validUntil: number | null;
   readonly expiresAt: string | null;
   readonly secondsUntilExpiry: number | null;
-  /** Version id of the rotation started by this call. */
+  /** Version id of the rotation started by this call, or of the one under way (`rotation-pending`). */
   readonly rotationVersionId?: string;
   readonly healed?: 'finished' | 'cleared';
+  /** Why a secret is malformed or unreadable: its error's message, which names fields, never values. */
+  readonly error?: string;
 }
 
 /**
@@ -66,6 +72,13 @@ export function manualRenewalFacts(
     secondsUntilExpiry: remaining,
   };
 }
+
+/**
+ * How long an empty AWSPENDING version is left alone: RotateSecret creates it and then invokes createSecret,
+ * which may run for up to Lambda's longest timeout (15 minutes) before it writes its pair. Clearing it sooner
+ * would fail a rotation that is simply under way; an older empty one is a rotation that gave up.
+ */
+export const EMPTY_PENDING_GRACE_SECONDS = 15 * 60;
 
 export interface SweepSummary {
   readonly checked: number;
@@ -92,7 +105,9 @@ export function readable(
   const meta = metadata.found.get(entry.secretId);
   if (entry.current !== undefined && meta !== undefined) return { meta, current: entry.current };
   const why = entry.error ?? metadata.errors.get(entry.secretId);
-  throw new SecretUnavailableError(`secret ${entry.secretId} could not be read${why ? `: ${why}` : ''}`);
+  throw new SecretUnavailableError(
+    `secret ${echo(entry.secretId)} could not be read${why ? `: ${why}` : ''}`,
+  );
 }
 
 /**
@@ -136,6 +151,7 @@ export class Sweep {
           }),
         );
       } catch (error) {
+        this.#ctx.noteFailure(error);
         const { errorName, errorMessage } = describeError(error);
         // Name the secret the way people know it; the configured id when it could not even be read.
         const secretId = entry.current?.name ?? entry.secretId;
@@ -177,13 +193,15 @@ export class Sweep {
         state = await this.#ctx.readCurrent(meta.arn);
     }
     const pendingVersionId = unfinishedPendingVersion(labels);
+    let rotationUnderWay = false;
     if (pendingVersionId !== undefined) {
       const outcome = await this.#heal(labels, state, pendingVersionId, mode.invocation);
       state = outcome.current;
-      healed = outcome.healed;
+      if (outcome.healed === 'under-way') rotationUnderWay = true;
+      else healed = outcome.healed;
     }
 
-    const parsed = parseSecret(state.secretString, meta.name, state.versionId);
+    const parsed = this.#ctx.parse(state, meta.name);
     const base = { secretId: meta.name, versionId: state.versionId, ...(healed ? { healed } : {}) };
     if (parsed.kind === 'uninitialised') {
       if (mode.strict) throw new UninitialisedSecretError(meta.name);
@@ -217,6 +235,9 @@ export class Sweep {
       secondsUntilExpiry: expiry.remaining,
     };
     if (expiry.remaining <= 0) throw new KeyExpiredError(meta.name, parsed.validUntil);
+    if (rotationUnderWay && pendingVersionId !== undefined) {
+      return { ...facts, state: 'rotation-pending', rotationVersionId: pendingVersionId };
+    }
     if (!expiry.due && !mode.force) return { ...facts, state: 'not-due' };
 
     let rotationVersionId: string;
@@ -225,9 +246,19 @@ export class Sweep {
     } catch (error) {
       // A rotation started since the labels were read (the console button, a manual invoke) is not a failure of
       // the sweep: Secrets Manager is running it, and the next sweep heals it if it gets stuck.
-      if (!(error instanceof RotationInProgressError) || mode.strict) throw error;
-      telemetry.info('a rotation is already in progress; not starting another', { secretArn: meta.arn });
-      return { ...facts, state: 'rotation-pending' };
+      if (!(error instanceof RotationInProgressError)) throw error;
+      if (!mode.strict) {
+        telemetry.info('a rotation is already in progress; not starting another', { secretArn: meta.arn });
+        return { ...facts, state: 'rotation-pending' };
+      }
+      // A manual rotation follows the rotation under way instead, when there is one to follow.
+      const underWay = unfinishedPendingVersion(await store.describe(meta.arn));
+      if (underWay === undefined) throw error;
+      telemetry.info('a rotation is already in progress; following it', {
+        secretArn: meta.arn,
+        versionId: underWay,
+      });
+      return { ...facts, state: 'rotation-pending', rotationVersionId: underWay };
     }
     telemetry.count('RotationStarted');
     telemetry.info('rotation started', {
@@ -273,20 +304,32 @@ export class Sweep {
 
   /**
    * Invariant 7: an AWSPENDING version that is not AWSCURRENT blocks every later rotation. A newer pair that
-   * Momento accepts is finished (it may be the only live link of the chain); an empty one is cleared; anything
-   * else is left in place and reported, for a person to look at.
+   * Momento accepts is finished (it may be the only live link of the chain); an empty one is cleared once it is
+   * older than the grace period (a young one is a rotation under way, left alone); anything else is left in
+   * place and reported, for a person to look at. `healed` is undefined when the rotation moved on meanwhile.
    */
   async #heal(
     meta: SecretMetadata,
     current: SecretVersion,
     pendingVersionId: string,
     invocation: Invocation,
-  ): Promise<{ current: SecretVersion; healed: 'finished' | 'cleared' }> {
+  ): Promise<{ current: SecretVersion; healed: 'finished' | 'cleared' | 'under-way' | undefined }> {
     const { store, telemetry } = this.#ctx.deps;
     const where = { secretArn: meta.arn, versionId: pendingVersionId };
     const pending = await store.getVersion(meta.arn, { versionId: pendingVersionId, stage: AWSPENDING });
     if (pending !== undefined) {
       return { current: await this.#steps.finishPending(meta, current, pending), healed: 'finished' };
+    }
+    const createdMs = await store.versionCreatedDate(meta.arn, pendingVersionId);
+    const ageSeconds = createdMs === undefined ? undefined : (this.#ctx.deps.clock() - createdMs) / 1000;
+    if (ageSeconds === undefined || ageSeconds < EMPTY_PENDING_GRACE_SECONDS) {
+      // Under way (or gone since the labels were read): its own steps finish it, or a later sweep heals it.
+      telemetry.info('a rotation is under way (empty AWSPENDING younger than the grace period); left alone', {
+        ...where,
+        ageSeconds: ageSeconds === undefined ? null : Math.floor(ageSeconds),
+        graceSeconds: EMPTY_PENDING_GRACE_SECONDS,
+      });
+      return { current, healed: 'under-way' };
     }
 
     // The label cannot be removed on condition: a createSecret of this very rotation may write its pair
@@ -301,7 +344,7 @@ export class Sweep {
       store.getVersion(meta.arn, { versionId: pendingVersionId }),
     );
     if (late === undefined) {
-      if (cleared !== undefined) throw cleared;
+      if (cleared !== undefined) return this.#afterFailedClear(meta, current, pendingVersionId, cleared);
       telemetry.count('StuckRotationHealed');
       telemetry.warn('unfinished rotation with an empty pending version: AWSPENDING removed', where);
       return { current, healed: 'cleared' };
@@ -316,6 +359,31 @@ export class Sweep {
       await this.#relabelPending(meta, pendingVersionId, invocation);
       throw error;
     }
+  }
+
+  /**
+   * The clear failed and the version holds no pair. If the label has moved on meanwhile (the rotation finished,
+   * or something else cleared it), that was a race, not a failure: report what is there now. Else the clear's
+   * error stands.
+   */
+  async #afterFailedClear(
+    meta: SecretMetadata,
+    current: SecretVersion,
+    pendingVersionId: string,
+    cleared: unknown,
+  ): Promise<{ current: SecretVersion; healed: undefined }> {
+    const now = await this.#ctx.deps.store.describe(meta.arn);
+    if (unfinishedPendingVersion(now) === pendingVersionId) throw cleared;
+    this.#ctx.deps.telemetry.info(
+      'the unfinished rotation moved on while the sweep cleared it; nothing to heal',
+      {
+        secretArn: meta.arn,
+        versionId: pendingVersionId,
+      },
+    );
+    const currentNow =
+      versionWith(now, AWSCURRENT) === current.versionId ? current : await this.#ctx.readCurrent(meta.arn);
+    return { current: currentNow, healed: undefined };
   }
 
   /**

@@ -229,6 +229,7 @@ describe('least privilege', () => {
       ['secretsmanager:PutSecretValue', secretArn],
       ['secretsmanager:UpdateSecretVersionStage', secretArn],
       ['secretsmanager:RotateSecret', secretArn],
+      ['secretsmanager:ListSecretVersionIds', secretArn],
       ['secretsmanager:BatchGetSecretValue', '*'],
       ['secretsmanager:ListSecrets', '*'],
       ['lambda:InvokeFunction', fnArn()],

@@ -19,7 +19,7 @@ function v2Key(claims: Record<string, unknown> = {}): string {
 }
 
 function parse(value: Record<string, unknown>) {
-  return parseSecret(JSON.stringify(value), 'momento/api-key', 'v-1');
+  return parseSecret(JSON.stringify(value), 'momento/api-key', 'v-1', NOW);
 }
 
 function refusal(value: Record<string, unknown>): MalformedSecretError {
@@ -87,7 +87,7 @@ describe('v2 keys in the stored value', () => {
 
     let thrown: unknown;
     try {
-      parseRotatable(value, 'momento/api-key', 'v-1');
+      parseRotatable(value, 'momento/api-key', 'v-1', NOW);
     } catch (error) {
       recordError(error);
       thrown = error;
@@ -106,7 +106,7 @@ describe('the key an application uses', () => {
     const v1 = secretMaterial('key');
     const forever = secretMaterial('key');
     const v2 = v2Key({ exp: IN_A_DAY });
-    const read = (value: Record<string, unknown>) => readKey(JSON.stringify(value), 'app/key', 'v-2');
+    const read = (value: Record<string, unknown>) => readKey(JSON.stringify(value), 'app/key', 'v-2', NOW);
 
     expect(read({ apiKey: v1, refreshToken: secretMaterial('rt'), validUntil: String(IN_A_DAY) })).toEqual({
       key: { version: 'v1', apiKey: v1 },

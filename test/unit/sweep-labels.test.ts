@@ -73,7 +73,7 @@ describe('labels that ListSecrets reports minutes late', () => {
   it('still heals what DescribeSecret confirms', async () => {
     // Prepare: the listing and DescribeSecret agree on an empty, stuck AWSPENDING.
     const secret = h.addManagedSecret('momento/api-key', { ageSeconds: DAY });
-    h.model.addPendingStub(secret.arn, TOKEN);
+    h.addAbandonedPendingStub(secret.arn, TOKEN);
     freezeListing();
 
     // Act
