@@ -1,9 +1,7 @@
-import { type App, Validations } from 'aws-cdk-lib';
+import { Annotations, type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { MomentoTokenRotatorStack } from '../lib';
-import { ContextError, readDeployContext } from './context';
-
-export const STACK_ID = 'MomentoTokenRotator';
+import { ContextError, type DeployOptions, readDeployContext } from './context';
 
 /**
  * The whole CDK app: the deploy options read once from the context, the stack built from them, and the
@@ -14,9 +12,9 @@ export function defineApp(
   app: App,
   environment: Readonly<Record<string, string | undefined>>,
 ): { stack: MomentoTokenRotatorStack } | { error: string } {
-  let props: ReturnType<typeof readDeployContext>;
+  let options: DeployOptions;
   try {
-    props = readDeployContext(app.node, {
+    options = readDeployContext(app.node, {
       account: environment.CDK_DEFAULT_ACCOUNT,
       region: environment.CDK_DEFAULT_REGION,
     });
@@ -24,11 +22,18 @@ export function defineApp(
     if (error instanceof ContextError) return { error: `momento-token-rotator: ${error.message}` };
     throw error;
   }
-  const stack = new MomentoTokenRotatorStack(app, STACK_ID, {
-    ...props,
+  // The stack name is the stack's id: `cdk deploy <stackName>` and `cdk diff <stackName>` find it by that name.
+  const stack = new MomentoTokenRotatorStack(app, options.stackName, {
+    ...options.props,
     description:
       'Keeps Momento API keys in Secrets Manager fresh: scheduled rotation, least privilege, alarms',
   });
+  for (const key of options.overridden) {
+    Annotations.of(stack).addWarningV2(
+      'momento-token-rotator:option-overridden',
+      `-c ${key} overrides the options file's ${key} for this run`,
+    );
+  }
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { stack };
 }

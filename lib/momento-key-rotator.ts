@@ -1,7 +1,6 @@
 import * as path from 'node:path';
-import { Duration, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Aws, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -13,11 +12,13 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-
-/** Powertools service name: the `service` dimension of every metric the function emits. */
-export const SERVICE_NAME = 'momento-token-rotator';
-/** CloudWatch namespace of the function's EMF metrics. */
-export const METRICS_NAMESPACE = 'MomentoTokenRotator';
+import {
+  DEPLOYMENT_NAME,
+  MAX_DEPLOYMENT_NAME_LENGTH,
+  METRICS_NAMESPACE,
+  rotatorFunctionName,
+} from '../src/deployment-names';
+import { createMonitoring, describeDuration as describe, type RotatorAlarms } from './monitoring';
 
 /** The schedule periods the construct accepts: whole minutes, from 5 minutes to one day. */
 export const MIN_SCHEDULE_PERIOD = Duration.minutes(5);
@@ -46,14 +47,58 @@ export const WILDCARD_ONLY_SECRET_ACTIONS: readonly string[] = [
 /** Envelope encryption: GenerateDataKey when a version is written, Decrypt when one is read. */
 export const SECRET_KEY_ACTIONS: readonly string[] = ['kms:Decrypt', 'kms:GenerateDataKey'];
 
+/** Secrets selected by a tag instead of by name: every secret of the account and region that carries it. */
+export interface SecretTag {
+  /** The tag key. Not one of AWS's own (`aws:`); no `=`, which separates key and value in the deploy option. */
+  readonly key: string;
+
+  /**
+   * The tag value a secret must carry.
+   *
+   * @default any value: a secret is selected when it carries the key
+   */
+  readonly value?: string;
+
+  /**
+   * The customer managed KMS key that encrypts the tagged secrets, when they use one. The function may use it
+   * only through Secrets Manager, for secrets of this account and region.
+   *
+   * @default the tagged secrets use the AWS managed key `aws/secretsmanager` (no key grant needed)
+   */
+  readonly encryptionKey?: kms.IKey;
+}
+
 export interface MomentoKeyRotatorProps {
   /**
-   * The secrets this rotator manages. Each holds the JSON the Momento console downloads
+   * The secrets this rotator manages by name. Each holds the JSON the Momento console downloads
    * (`apiKey` or `authToken`, `refreshToken`, `validUntil`). A secret encrypted with a customer managed
    * key must carry it as `encryptionKey` (e.g. `Secret.fromSecretAttributes`), so that the function gets
-   * the key grants it needs.
+   * the key grants it needs. Each is wired for rotation with the function at deploy time.
+   *
+   * @default none; at least one of `secrets` and `secretTag` must select a secret
    */
-  readonly secrets: readonly secretsmanager.ISecret[];
+  readonly secrets?: readonly secretsmanager.ISecret[];
+
+  /**
+   * Also manage every secret of the account and region that carries this tag, found by each sweep (ListSecrets
+   * filters), however many there are. The role's secret actions on them are conditioned on the tag
+   * (`secretsmanager:ResourceTag/<key>`). A tagged secret not yet wired for rotation is wired by the first
+   * rotation the function starts (RotateSecret with this function, never with a schedule). Whoever may tag a
+   * secret with it decides what this function manages: guard the tag key accordingly.
+   *
+   * @default no tag: only `secrets`
+   */
+  readonly secretTag?: SecretTag;
+
+  /**
+   * The name of this rotator within its account and region: the function is `<deploymentName>-rotator`, the
+   * alarms `<deploymentName>-<purpose>`, the dashboard `<deploymentName>`, and every metric carries the dimension
+   * `service=<deploymentName>`, so that several rotators never share a heartbeat. A letter, then letters,
+   * digits and hyphens; at most 56 characters (Lambda allows 64 in a function name).
+   *
+   * @default the stack's name
+   */
+  readonly deploymentName?: string;
 
   /**
    * How often the scheduled sweep runs. Whole minutes, from 5 minutes to 1 day. The sweep, the due rule's
@@ -98,6 +143,14 @@ export interface MomentoKeyRotatorProps {
   readonly expiryAlarmThreshold?: Duration;
 
   /**
+   * The uninitialised alarm fires when a managed secret has held no key pair (the placeholder the stack writes, or
+   * any value without `apiKey`/`authToken` and `refreshToken`) for this long since that value was stored.
+   *
+   * @default Duration.days(1)
+   */
+  readonly uninitialisedAlarmAfter?: Duration;
+
+  /**
    * How long the function's logs are kept.
    *
    * @default logs.RetentionDays.THREE_MONTHS
@@ -134,7 +187,7 @@ interface ManagedSecret {
 
 /**
  * A scheduled Lambda function that keeps Momento API keys stored in Secrets Manager fresh, with the
- * least privilege it needs, and alarms that say what to do.
+ * least privilege it needs, alarms that say what to do, and a dashboard.
  *
  * Every secret is set up for Lambda rotation with this function but without a Secrets Manager schedule:
  * the EventBridge schedule decides when a key is due, and starts the rotation with RotateSecret.
@@ -156,15 +209,12 @@ export class MomentoKeyRotator extends Construct {
   readonly schedulePeriod: Duration;
   /** The function's timeout, as validated: the longest a manual rotation waits. */
   readonly timeout: Duration;
+  /** The name the function, alarms, dashboard and metrics derive from. */
+  readonly deploymentName: string;
   /** The function's alarms, by purpose. */
-  readonly alarms: {
-    readonly errors: cloudwatch.Alarm;
-    readonly deadLetterQueue: cloudwatch.Alarm;
-    readonly heartbeat: cloudwatch.Alarm;
-    readonly chainAtRisk: cloudwatch.Alarm;
-    /** One per managed secret, in the order of `props.secrets`. */
-    readonly expiry: readonly cloudwatch.Alarm[];
-  };
+  readonly alarms: RotatorAlarms;
+  /** Time left per key, rotations, failures and heals, with every alarm's state. */
+  readonly dashboard: cloudwatch.Dashboard;
 
   constructor(scope: Construct, id: string, props: MomentoKeyRotatorProps) {
     super(scope, id);
@@ -172,8 +222,10 @@ export class MomentoKeyRotator extends Construct {
     const settings = validate(this, props);
     this.schedulePeriod = settings.schedulePeriod;
     this.timeout = settings.timeout;
+    this.deploymentName = settings.deploymentName;
     const stack = Stack.of(this);
-    const managed = props.secrets.map(toManagedSecret);
+    const managed = (props.secrets ?? []).map(toManagedSecret);
+    const functionName = rotatorFunctionName(settings.deploymentName);
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', { retention: settings.logRetention });
 
@@ -189,13 +241,16 @@ export class MomentoKeyRotator extends Construct {
         resources: [this.logGroup.logGroupArn],
       }),
     );
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'RotateManagedSecrets',
-        actions: [...SECRET_ACTIONS],
-        resources: managed.map((m) => m.policyArn),
-      }),
-    );
+    if (managed.length > 0) {
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'RotateManagedSecrets',
+          actions: [...SECRET_ACTIONS],
+          resources: managed.map((m) => m.policyArn),
+        }),
+      );
+    }
+    if (props.secretTag !== undefined) this.grantTaggedSecrets(props.secretTag);
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'SweepManagedSecrets',
@@ -226,11 +281,12 @@ export class MomentoKeyRotator extends Construct {
         }),
       );
     });
-    const environment = {
-      ROTATOR_SECRET_IDS: managed.map((m) => m.id).join(','),
+    const environment: Record<string, string> = {
+      ...(managed.length > 0 ? { ROTATOR_SECRET_IDS: managed.map((m) => m.id).join(',') } : {}),
+      ...(props.secretTag === undefined ? {} : { ROTATOR_SECRET_TAG: tagOption(props.secretTag) }),
       ROTATE_AT_REMAINING_FRACTION: String(settings.rotateAtRemainingFraction),
       ROTATE_WITHIN_SECONDS: String(settings.rotateWithin.toSeconds()),
-      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+      POWERTOOLS_SERVICE_NAME: settings.deploymentName,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       NODE_OPTIONS: '--enable-source-maps',
     };
@@ -238,11 +294,12 @@ export class MomentoKeyRotator extends Construct {
     if (bytes > LAMBDA_ENVIRONMENT_LIMIT) {
       throw new Error(
         `${this.node.path}: secrets: ${managed.length} secrets make the function's environment at least ${bytes} ` +
-          `bytes, over Lambda's limit of ${LAMBDA_ENVIRONMENT_LIMIT} for all its variables; split the secrets ` +
-          'across several rotators (one stack or construct per group)',
+          `bytes, over Lambda's limit of ${LAMBDA_ENVIRONMENT_LIMIT} for all its variables; select them by tag ` +
+          '(secretTag), which has no such limit, or split them across several rotators',
       );
     }
     this.function = new nodejs.NodejsFunction(this, 'Function', {
+      functionName,
       entry: path.join(REPO_ROOT, 'src', 'handler.ts'),
       handler: 'handler',
       projectRoot: REPO_ROOT,
@@ -347,7 +404,61 @@ export class MomentoKeyRotator extends Construct {
     });
 
     this.alarmTopic = props.alarmTopic ?? this.createAlarmTopic();
-    this.alarms = this.createAlarms(managed, settings);
+    const monitoring = createMonitoring(this, {
+      deploymentName: settings.deploymentName,
+      function: this.function,
+      logGroup: this.logGroup,
+      scheduleDeadLetterQueue: this.scheduleDeadLetterQueue,
+      alarmTopic: this.alarmTopic,
+      schedulePeriod: settings.schedulePeriod,
+      expiryAlarmThreshold: settings.expiryAlarmThreshold,
+      uninitialisedAlarmAfter: settings.uninitialisedAlarmAfter,
+    });
+    this.alarms = monitoring.alarms;
+    this.dashboard = monitoring.dashboard;
+  }
+
+  /**
+   * The secret actions on every secret of this account and region that carries the tag, and nothing without it:
+   * the function finds these secrets at run time, so no ARN can name them here.
+   */
+  private grantTaggedSecrets(tag: SecretTag): void {
+    const condition = `secretsmanager:ResourceTag/${tag.key}`;
+    // Pseudo parameters even when the stack's environment is known: the acknowledgement below names the resource
+    // as cdk-nag prints it.
+    const anySecretHere = `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:*`;
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'RotateTaggedSecrets',
+        actions: [...SECRET_ACTIONS],
+        resources: [anySecretHere],
+        conditions:
+          tag.value === undefined
+            ? { Null: { [condition]: 'false' } }
+            : { StringEquals: { [condition]: tag.value } },
+      }),
+    );
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:*]',
+      reason:
+        'Tag-selected secrets are found at run time, so no ARN can name them: the secret actions are granted on ' +
+        `the secrets of this account and region only, and only on those that carry the tag ${tag.key} ` +
+        '(condition secretsmanager:ResourceTag), which is what selects them.',
+    });
+    const key = tag.encryptionKey;
+    if (key !== undefined) {
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'UseKeyOfTaggedSecrets',
+          actions: [...SECRET_KEY_ACTIONS],
+          resources: [key.keyArn],
+          conditions: {
+            StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` },
+            StringLike: { 'kms:EncryptionContext:SecretARN': anySecretHere },
+          },
+        }),
+      );
+    }
   }
 
   private createAlarmTopic(): sns.Topic {
@@ -392,126 +503,17 @@ export class MomentoKeyRotator extends Construct {
     );
     return topic;
   }
-
-  private createAlarms(managed: readonly ManagedSecret[], settings: Settings): MomentoKeyRotator['alarms'] {
-    const period = settings.schedulePeriod;
-    const periodText = describe(period);
-    const logGroupName = this.logGroup.logGroupName;
-    const fiveMinutes = Duration.minutes(5);
-    const count = (metricName: string, alarmPeriod: Duration) =>
-      new cloudwatch.Metric({
-        namespace: METRICS_NAMESPACE,
-        metricName,
-        dimensionsMap: { service: SERVICE_NAME },
-        statistic: cloudwatch.Stats.SUM,
-        period: alarmPeriod,
-      });
-    const notify = (alarm: cloudwatch.Alarm) => {
-      alarm.addAlarmAction(new cloudwatchActions.SnsAction(this.alarmTopic));
-      alarm.addOkAction(new cloudwatchActions.SnsAction(this.alarmTopic));
-      return alarm;
-    };
-
-    const errors = notify(
-      new cloudwatch.Alarm(this, 'ErrorsAlarm', {
-        metric: this.function.metricErrors({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription:
-          `The Momento key rotator failed. Read the ERROR lines in log group ${logGroupName}: each names the secret, ` +
-          'the step and the error. Fix the cause (permissions, Momento unreachable, a malformed secret JSON); ' +
-          'Secrets Manager retries a failed rotation and the next sweep finishes or clears a stuck one.',
-      }),
-    );
-
-    const deadLetterQueue = notify(
-      new cloudwatch.Alarm(this, 'ScheduleDeadLetterAlarm', {
-        metric: this.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
-          period: fiveMinutes,
-          statistic: cloudwatch.Stats.MAXIMUM,
-        }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription:
-          'EventBridge could not deliver a scheduled sweep to the Momento key rotator (function throttled, ' +
-          `deleted or not allowed). Read the error attributes of the messages in queue ` +
-          `${this.scheduleDeadLetterQueue.queueName}, fix the cause, then purge the queue. ` +
-          'A missed sweep is made up by the next one.',
-      }),
-    );
-
-    const heartbeat = notify(
-      new cloudwatch.Alarm(this, 'HeartbeatAlarm', {
-        metric: count('SweepCompleted', period),
-        threshold: 1,
-        evaluationPeriods: 2,
-        datapointsToAlarm: 2,
-        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-        // No data is the failure this alarm exists for.
-        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-        alarmDescription:
-          `No Momento key rotation sweep completed for two schedule periods (${periodText} each): keys are ` +
-          'not being checked. Check that the schedule rule is enabled, then the Errors alarm and the ' +
-          `function's latest logs in ${logGroupName} (bad configuration fails at start, naming the variable).`,
-      }),
-    );
-
-    const chainAtRisk = notify(
-      new cloudwatch.Alarm(this, 'ChainAtRiskAlarm', {
-        metric: count('ChainAtRisk', fiveMinutes),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription:
-          'A Momento refresh chain is at risk: a refresh outcome is unknown, the refresh token was refused, ' +
-          `or a new pair could not be stored. Read the ChainAtRisk line in log group ${logGroupName} for the secret. ` +
-          'Force a rotation (aws lambda invoke, see the stack outputs); if the refresh token is refused, ' +
-          'create a new key in the Momento console and put its JSON before the current key expires.',
-      }),
-    );
-
-    const expiry = managed.map(({ secret }) =>
-      notify(
-        new cloudwatch.Alarm(this, `ExpiryAlarm${Names.uniqueId(secret)}`, {
-          metric: new cloudwatch.Metric({
-            namespace: METRICS_NAMESPACE,
-            metricName: 'SecondsUntilExpiry',
-            dimensionsMap: { service: SERVICE_NAME, SecretName: secret.secretName },
-            statistic: cloudwatch.Stats.MINIMUM,
-            period,
-          }),
-          threshold: settings.expiryAlarmThreshold.toSeconds(),
-          evaluationPeriods: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-          // A never-expiring or uninitialised key reports nothing; a silent function is the heartbeat's job.
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-          alarmDescription:
-            `The Momento key in secret ${secret.secretName} expires in less than ` +
-            `${describe(settings.expiryAlarmThreshold)}: a sweep found it due at least one schedule period ago and ` +
-            'no rotation has finished since. Read the Errors and ' +
-            `ChainAtRisk alarms and log group ${logGroupName}, fix the cause, then force a rotation (aws lambda ` +
-            'invoke, see the stack outputs). If the key has expired or its refresh token is spent, create a ' +
-            'new key in the Momento console and put its JSON with aws secretsmanager put-secret-value.',
-        }),
-      ),
-    );
-
-    return { errors, deadLetterQueue, heartbeat, chainAtRisk, expiry };
-  }
 }
 
 interface Settings {
+  readonly deploymentName: string;
   readonly schedulePeriod: Duration;
   readonly eventMaxAge: Duration;
   readonly queuedEventMaxAge: Duration;
   readonly rotateAtRemainingFraction: number;
   readonly rotateWithin: Duration;
   readonly expiryAlarmThreshold: Duration;
+  readonly uninitialisedAlarmAfter: Duration;
   readonly logRetention: logs.RetentionDays;
   readonly timeout: Duration;
   readonly memorySize: number;
@@ -528,15 +530,21 @@ function validate(scope: Construct, props: MomentoKeyRotatorProps): Settings {
     }
   };
 
-  if (props.secrets.length === 0) fail('secrets must name at least one secret (received none)');
+  const secrets = props.secrets ?? [];
+  if (secrets.length === 0 && props.secretTag === undefined) {
+    fail('secrets or secretTag must select at least one secret (received neither)');
+  }
   // Two imports of one ARN are one secret too: compare what CloudFormation will see.
   const stack = Stack.of(scope);
-  const arns = props.secrets.map((s) => JSON.stringify(stack.resolve(s.secretArn)));
-  const repeated = props.secrets.find((_, index) => arns.indexOf(arns[index] as string) !== index);
+  const arns = secrets.map((s) => JSON.stringify(stack.resolve(s.secretArn)));
+  const repeated = secrets.find((_, index) => arns.indexOf(arns[index] as string) !== index);
   if (repeated !== undefined) {
     const shown = Token.isUnresolved(repeated.secretArn) ? repeated.node.path : repeated.secretArn;
     fail(`secrets lists the same secret twice (received ${shown} twice)`);
   }
+
+  if (props.secretTag !== undefined) validateTag(props.secretTag, fail);
+  const deploymentName = validateDeploymentName(scope, props.deploymentName ?? stack.stackName, fail);
 
   concrete('schedulePeriod', props.schedulePeriod);
   const schedulePeriod = props.schedulePeriod ?? Duration.hours(1);
@@ -577,6 +585,14 @@ function validate(scope: Construct, props: MomentoKeyRotatorProps): Settings {
     );
   }
 
+  concrete('uninitialisedAlarmAfter', props.uninitialisedAlarmAfter);
+  const uninitialisedAlarmAfter = props.uninitialisedAlarmAfter ?? Duration.days(1);
+  if (!Number.isInteger(seconds(uninitialisedAlarmAfter)) || seconds(uninitialisedAlarmAfter) <= 0) {
+    fail(
+      `uninitialisedAlarmAfter must be a whole number of seconds longer than 0 (received ${uninitialisedAlarmAfter.toHumanString()})`,
+    );
+  }
+
   concrete('timeout', props.timeout);
   const timeout = props.timeout ?? Duration.minutes(3);
   if (seconds(timeout) < 60 || seconds(timeout) > 900) {
@@ -589,6 +605,7 @@ function validate(scope: Construct, props: MomentoKeyRotatorProps): Settings {
   }
 
   return {
+    deploymentName,
     schedulePeriod,
     // One period, within what each service takes: EventBridge 60 s to 24 h, Lambda's event queue 60 s to 6 h.
     eventMaxAge: Duration.seconds(Math.min(periodSeconds, 86_400)),
@@ -596,10 +613,57 @@ function validate(scope: Construct, props: MomentoKeyRotatorProps): Settings {
     rotateAtRemainingFraction: fraction,
     rotateWithin,
     expiryAlarmThreshold,
+    uninitialisedAlarmAfter,
     logRetention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
     timeout,
     memorySize,
   };
+}
+
+/** Tag keys and values as Secrets Manager and the deploy option accept them; `aws:` keys are AWS's own. */
+const TAG_KEY = /^[\p{L}\p{N} _.:/+@-]{1,128}$/u;
+const TAG_VALUE = /^[\p{L}\p{N} _.:/=+@-]{1,256}$/u;
+
+function validateTag(tag: SecretTag, fail: (message: string) => never): void {
+  if (!TAG_KEY.test(tag.key) || tag.key.toLowerCase().startsWith('aws:') || tag.key.trim() !== tag.key) {
+    fail(
+      'secretTag.key must be 1 to 128 letters, digits, spaces and _.:/+@-, not starting with aws: and without ' +
+        `leading or trailing spaces (received ${JSON.stringify(tag.key)})`,
+    );
+  }
+  if (tag.value !== undefined && (!TAG_VALUE.test(tag.value) || tag.value.trim() !== tag.value)) {
+    fail(
+      'secretTag.value must be 1 to 256 letters, digits, spaces and _.:/=+@-, without leading or trailing spaces ' +
+        `(received ${JSON.stringify(tag.value)})`,
+    );
+  }
+}
+
+/** The tag as the function reads it from ROTATOR_SECRET_TAG: `key` or `key=value`. */
+function tagOption(tag: SecretTag): string {
+  return tag.value === undefined ? tag.key : `${tag.key}=${tag.value}`;
+}
+
+function validateDeploymentName(scope: Construct, name: string, fail: (message: string) => never): string {
+  if (Token.isUnresolved(name)) fail('deploymentName must be a concrete string, not a token');
+  if (!DEPLOYMENT_NAME.test(name)) {
+    fail(
+      `deploymentName must be a letter, then letters, digits and hyphens, at most ${MAX_DEPLOYMENT_NAME_LENGTH} ` +
+        `characters, so that the function name ${rotatorFunctionName('<deploymentName>')} fits Lambda's 64 ` +
+        `(received ${JSON.stringify(name)}${name.length > MAX_DEPLOYMENT_NAME_LENGTH ? `, ${name.length} characters` : ''}); ` +
+        'the default is the stack name',
+    );
+  }
+  const sibling = Stack.of(scope)
+    .node.findAll()
+    .find((c) => c !== scope && c instanceof MomentoKeyRotator && c.deploymentName === name);
+  if (sibling !== undefined) {
+    fail(
+      `deploymentName ${JSON.stringify(name)} is already used by ${sibling.node.path}: give each rotator in a stack a ` +
+        'deploymentName of its own',
+    );
+  }
+  return name;
 }
 
 function toManagedSecret(secret: secretsmanager.ISecret): ManagedSecret {
@@ -642,12 +706,4 @@ function environmentBytesAtLeast(
     (sum, [key, value]) => sum + key.length + (key === 'ROTATOR_SECRET_IDS' ? ids : known(value, 0)),
     0,
   );
-}
-
-/** "1 hour", "90 minutes": the unit a person reads in an alarm description. */
-function describe(duration: Duration): string {
-  const seconds = duration.toSeconds();
-  if (seconds % 3600 === 0) return `${seconds / 3600} hour${seconds === 3600 ? '' : 's'}`;
-  if (seconds % 60 === 0) return `${seconds / 60} minute${seconds === 60 ? '' : 's'}`;
-  return `${seconds} seconds`;
 }

@@ -12,7 +12,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
-import { MomentoKeyRotator } from './momento-key-rotator';
+import { MomentoKeyRotator, type SecretTag } from './momento-key-rotator';
 
 /**
  * The value a secret created by the stack starts with: JSON without a key or a refresh token, which the
@@ -32,7 +32,7 @@ export interface MomentoTokenRotatorStackProps extends StackProps {
   /**
    * Names of secrets the stack creates, each with a placeholder value and kept when the stack is deleted.
    *
-   * @default none; at least one of `secretNames` and `existingSecretArns` must name a secret
+   * @default none; at least one of `secretNames`, `existingSecretArns` and `secretTag` must select a secret
    */
   readonly secretNames?: readonly string[];
 
@@ -45,9 +45,16 @@ export interface MomentoTokenRotatorStackProps extends StackProps {
   readonly existingSecretArns?: readonly string[];
 
   /**
-   * ARN of the customer managed KMS key that encrypts the existing secrets, when they use one.
+   * Also manage every secret of the account and region that carries this tag (see MomentoKeyRotatorProps).
    *
-   * @default the existing secrets use the AWS managed key `aws/secretsmanager` (no key grant needed)
+   * @default no tag
+   */
+  readonly secretTag?: Omit<SecretTag, 'encryptionKey'>;
+
+  /**
+   * ARN of the customer managed KMS key that encrypts the existing and the tagged secrets, when they use one.
+   *
+   * @default those secrets use the AWS managed key `aws/secretsmanager` (no key grant needed)
    */
   readonly existingSecretsKeyArn?: string;
 
@@ -111,10 +118,10 @@ export class MomentoTokenRotatorStack extends Stack {
     });
 
     const all = [...created, ...imported];
-    if (all.length === 0) {
+    if (all.length === 0 && props.secretTag === undefined) {
       throw new Error(
-        `${this.node.path}: name at least one secret: secretNames to create them, or existingSecretArns to ` +
-          'manage existing ones (received neither)',
+        `${this.node.path}: name at least one secret: secretNames to create them, existingSecretArns to ` +
+          'manage existing ones, or secretTag to manage the secrets that carry a tag (received none)',
       );
     }
 
@@ -124,6 +131,8 @@ export class MomentoTokenRotatorStack extends Stack {
         : sns.Topic.fromTopicArn(this, 'GivenAlarmTopic', props.alarmTopicArn);
     this.rotator = new MomentoKeyRotator(this, 'Rotator', {
       secrets: all.map((s) => s.secret),
+      secretTag:
+        props.secretTag === undefined ? undefined : { ...props.secretTag, encryptionKey: existingKey },
       schedulePeriod: props.schedulePeriod,
       rotateAtRemainingFraction: props.rotateAtRemainingFraction,
       alarmTopic,
@@ -140,6 +149,14 @@ export class MomentoTokenRotatorStack extends Stack {
       description: 'The rotation function',
       value: functionName,
     });
+    new CfnOutput(this, 'FunctionArn', {
+      description: 'The rotation function, as secrets are wired to it (RotationLambdaARN)',
+      value: this.rotator.function.functionArn,
+    });
+    new CfnOutput(this, 'DashboardName', {
+      description: 'The CloudWatch dashboard: time left per key, rotations, failures, heals, alarms',
+      value: this.rotator.dashboard.dashboardName,
+    });
     new CfnOutput(this, 'AlarmTopicArn', {
       description: 'The topic every alarm notifies; subscribe your on-call here',
       value: this.rotator.alarmTopic.topicArn,
@@ -150,13 +167,17 @@ export class MomentoTokenRotatorStack extends Stack {
         `aws lambda invoke --region ${Aws.REGION} --function-name ${functionName} ` +
         `--cli-binary-format raw-in-base64-out --payload '{"action":"status"}' status.json`,
     });
-    all.forEach(({ name }, index) => {
+    // Only for secrets that start as the placeholder: pasted for a secret that already holds a live pair, with a
+    // console download from before its last rotation, it would overwrite AWSCURRENT with a spent refresh token.
+    created.forEach(({ name }, index) => {
       new CfnOutput(this, `PutSecretValueCommand${index + 1}`, {
-        description: `Stores the JSON downloaded from the Momento console in ${name}`,
+        description: `Stores the JSON downloaded from the Momento console in ${name}, which the stack created empty`,
         value:
           `aws secretsmanager put-secret-value --region ${Aws.REGION} --secret-id ${name} ` +
           `--secret-string file://${CONSOLE_JSON_FILE}`,
       });
+    });
+    all.forEach(({ name }, index) => {
       new CfnOutput(this, `ForceRotateCommand${index + 1}`, {
         description: `Rotates the key in ${name} now and waits for the outcome`,
         value:

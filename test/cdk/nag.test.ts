@@ -28,6 +28,10 @@ function acknowledgements(scope: IConstruct): { path: string; id: string; reason
 }
 
 const { stack: oneCommand } = synthStack({ secretNames: ['momento/api-key'] });
+const { stack: byTag } = synthStack({
+  secretTag: { key: 'team', value: 'platform' },
+  existingSecretsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+});
 const { stack: everything } = synthStack({
   secretNames: ['momento/a', 'momento/b'],
   existingSecretArns: ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:team/momento-AbCdEf'],
@@ -42,6 +46,10 @@ describe('cdk-nag AwsSolutions checks', () => {
 
   it('find nothing unacknowledged with existing secrets under a customer key, an email and several secrets', () => {
     expect(findings(everything)).toEqual([]);
+  });
+
+  it('find nothing unacknowledged when the secrets are selected by a tag, under a customer key', () => {
+    expect(findings(byTag)).toEqual([]);
   });
 
   it('find nothing unacknowledged when a secret is known only by its name', () => {
@@ -60,6 +68,16 @@ describe('cdk-nag AwsSolutions checks', () => {
     expect([...new Set(acknowledged.map((a) => a.id))].sort()).toEqual([
       'Annotation::AwsSolutions-IAM5[Resource::*]',
       'Annotation::AwsSolutions-SMG4',
+      'Annotation::AwsSolutions-SQS3',
+    ]);
+    for (const { reason } of acknowledged) expect(reason.length).toBeGreaterThan(80);
+  });
+
+  it('acknowledge the tag-conditioned grant on the secrets of the account, and nothing broader', () => {
+    const acknowledged = acknowledgements(byTag);
+    expect([...new Set(acknowledged.map((a) => a.id))].sort()).toEqual([
+      'Annotation::AwsSolutions-IAM5[Resource::*]',
+      'Annotation::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:*]',
       'Annotation::AwsSolutions-SQS3',
     ]);
     for (const { reason } of acknowledged) expect(reason.length).toBeGreaterThan(80);

@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { describe, expect, it } from 'vitest';
 import { MomentoKeyRotator, type MomentoKeyRotatorProps, MomentoTokenRotatorStack } from '../../lib';
-import { emptyStack, newApp, rolePermissions, synthStack } from './synth';
+import { emptyStack, newApp, only, rolePermissions, synthStack } from './synth';
 
 const EXISTING = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:team/momento-AbCdEf';
 const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:on-call';
@@ -68,18 +68,14 @@ describe('several secrets, one function', () => {
     );
   });
 
-  it('has one expiry alarm per secret, on the name Secrets Manager reports', () => {
+  it('watches them all with one expiry alarm, on the deployment-wide series', () => {
     const expiry = Object.values(
       template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'SecondsUntilExpiry' } }),
     ).map((r) => (r.Properties as { Dimensions: { Name: string; Value: unknown }[] }).Dimensions);
-    expect(expiry).toHaveLength(3);
-    expect(expiry[2]).toEqual([
-      { Name: 'SecretName', Value: 'team/momento' },
-      { Name: 'service', Value: 'momento-token-rotator' },
-    ]);
+    expect(expiry).toEqual([[{ Name: 'service', Value: 'MomentoTokenRotator' }]]);
   });
 
-  it('outputs the commands for every secret', () => {
+  it('prints a put command only for the secrets it created, and a rotate command for every secret', () => {
     const outputs = template.toJSON().Outputs as Record<
       string,
       { Value: { 'Fn::Join': [string, unknown[]] } }
@@ -87,7 +83,11 @@ describe('several secrets, one function', () => {
     const text = (id: string) => JSON.stringify(outputs[id]?.Value);
     expect(text('PutSecretValueCommand1')).toContain('--secret-id momento/a ');
     expect(text('PutSecretValueCommand2')).toContain('--secret-id momento/b ');
-    expect(text('PutSecretValueCommand3')).toContain('--secret-id team/momento ');
+    // A console download pasted over an existing secret's live pair would hold a spent refresh token.
+    expect(Object.keys(outputs).filter((id) => id.startsWith('PutSecretValueCommand'))).toHaveLength(2);
+    expect(Object.values(outputs).map((o) => JSON.stringify(o.Value))).not.toContainEqual(
+      expect.stringMatching(/put-secret-value.*team\/momento/),
+    );
     expect(text('ForceRotateCommand3')).toContain('\\"secretId\\":\\"team/momento\\"');
   });
 });
@@ -116,6 +116,102 @@ describe('tuning', () => {
       Period: 900,
       Threshold: 900,
     });
+  });
+});
+
+const KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const anySecretHere = {
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':secretsmanager:',
+      { Ref: 'AWS::Region' },
+      ':',
+      { Ref: 'AWS::AccountId' },
+      ':secret:*',
+    ],
+  ],
+};
+/** The role's statements, actions sorted (CDK merges and orders them its own way). */
+const policyStatements = (t: Template) =>
+  Object.values(t.findResources('AWS::IAM::Policy'))
+    .flatMap(
+      (p) =>
+        (p.Properties as { PolicyDocument: { Statement: Record<string, unknown>[] } }).PolicyDocument
+          .Statement,
+    )
+    .map((st) => (Array.isArray(st.Action) ? { ...st, Action: [...st.Action].sort() } : st));
+
+describe('secrets selected by a tag', () => {
+  // Only the tag: no secret named at deploy time, under a customer managed key.
+  const { template: tagged } = synthStack({
+    secretTag: { key: 'team', value: 'platform' },
+    existingSecretsKeyArn: KEY,
+  });
+
+  it('tells the function the tag and no list of secrets', () => {
+    const { properties } = only(tagged, 'AWS::Lambda::Function');
+    const variables = (properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(variables.ROTATOR_SECRET_TAG).toBe('team=platform');
+    expect(variables).not.toHaveProperty('ROTATOR_SECRET_IDS');
+  });
+
+  it('grants the secret actions only on secrets of this account and region that carry the tag', () => {
+    expect(policyStatements(tagged).filter((st) => st.Sid === 'RotateTaggedSecrets')).toEqual([
+      {
+        Sid: 'RotateTaggedSecrets',
+        Effect: 'Allow',
+        Action: [
+          'secretsmanager:DescribeSecret',
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:PutSecretValue',
+          'secretsmanager:RotateSecret',
+          'secretsmanager:UpdateSecretVersionStage',
+        ],
+        Resource: anySecretHere,
+        Condition: { StringEquals: { 'secretsmanager:ResourceTag/team': 'platform' } },
+      },
+    ]);
+    expect(policyStatements(tagged).filter((st) => st.Sid === 'RotateManagedSecrets')).toEqual([]);
+  });
+
+  it('uses the customer key only through Secrets Manager, for secrets of this account and region', () => {
+    expect(policyStatements(tagged).filter((st) => st.Sid === 'UseKeyOfTaggedSecrets')).toEqual([
+      {
+        Sid: 'UseKeyOfTaggedSecrets',
+        Effect: 'Allow',
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        Resource: KEY,
+        Condition: {
+          StringEquals: {
+            'kms:ViaService': {
+              'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']],
+            },
+          },
+          StringLike: { 'kms:EncryptionContext:SecretARN': anySecretHere },
+        },
+      },
+    ]);
+  });
+
+  it('wires no secret at deploy time: the first rotation the function starts does', () => {
+    tagged.resourceCountIs('AWS::SecretsManager::RotationSchedule', 0);
+    tagged.resourceCountIs('AWS::SecretsManager::Secret', 0);
+  });
+
+  it('by key alone, grants on every secret that carries the key, whatever its value', () => {
+    const { template: byKey } = synthStack({
+      secretTag: { key: 'momento-rotated' },
+      secretNames: ['momento/a'],
+    });
+    expect(policyStatements(byKey).find((st) => st.Sid === 'RotateTaggedSecrets')?.Condition).toEqual({
+      Null: { 'secretsmanager:ResourceTag/momento-rotated': 'false' },
+    });
+    // The named secret keeps its own statement and its rotation wiring beside the tag.
+    expect(policyStatements(byKey).find((st) => st.Sid === 'RotateManagedSecrets')).toBeDefined();
+    byKey.resourceCountIs('AWS::SecretsManager::RotationSchedule', 1);
   });
 });
 
@@ -178,7 +274,37 @@ describe('the construct', () => {
   };
 
   it.each([
-    [{ secrets: [] }, 'secrets must name at least one secret (received none)'],
+    [{ secrets: [] }, 'secrets or secretTag must select at least one secret (received neither)'],
+    [
+      { deploymentName: 'team_b' },
+      'deploymentName must be a letter, then letters, digits and hyphens, at most 56 characters, so that the ' +
+        'function name <deploymentName>-rotator fits Lambda\'s 64 (received "team_b"); the default is the stack name',
+    ],
+    [
+      { deploymentName: 'x'.repeat(57) },
+      'deploymentName must be a letter, then letters, digits and hyphens, at most 56 characters, so that the ' +
+        `function name <deploymentName>-rotator fits Lambda's 64 (received "${'x'.repeat(57)}", 57 characters); ` +
+        'the default is the stack name',
+    ],
+    [
+      { secretTag: { key: 'aws:cloudformation:stack-name' } },
+      'secretTag.key must be 1 to 128 letters, digits, spaces and _.:/+@-, not starting with aws: and without ' +
+        'leading or trailing spaces (received "aws:cloudformation:stack-name")',
+    ],
+    [
+      { secretTag: { key: 'team=x' } },
+      'secretTag.key must be 1 to 128 letters, digits, spaces and _.:/+@-, not starting with aws: and without ' +
+        'leading or trailing spaces (received "team=x")',
+    ],
+    [
+      { secretTag: { key: 'team', value: 'plat*form' } },
+      'secretTag.value must be 1 to 256 letters, digits, spaces and _.:/=+@-, without leading or trailing spaces ' +
+        '(received "plat*form")',
+    ],
+    [
+      { uninitialisedAlarmAfter: Duration.seconds(0) },
+      'uninitialisedAlarmAfter must be a whole number of seconds longer than 0 (received 0 seconds)',
+    ],
     [
       { schedulePeriod: Duration.minutes(1) },
       'schedulePeriod must be a whole number of minutes from 5 to 1440 (received 1 minute)',
@@ -234,6 +360,19 @@ describe('the construct', () => {
     },
   );
 
+  it('refuses a second rotator with the same deployment name in one stack, whose names would collide', () => {
+    const stack = emptyStack();
+    new MomentoKeyRotator(stack, 'First', { secrets: [secretIn(stack, 'a')] });
+    expect(() => new MomentoKeyRotator(stack, 'Second', { secrets: [secretIn(stack, 'b')] })).toThrow(
+      'Test/Second: deploymentName "Test" is already used by Test/First: give each rotator in a stack a ' +
+        'deploymentName of its own',
+    );
+    expect(
+      () =>
+        new MomentoKeyRotator(stack, 'Third', { secrets: [secretIn(stack, 'c')], deploymentName: 'other' }),
+    ).not.toThrow();
+  });
+
   it('refuses the same secret twice', () => {
     const stack = emptyStack();
     const secret = secretIn(stack);
@@ -253,20 +392,20 @@ describe('the construct', () => {
 });
 
 describe('the stack', () => {
-  it("refuses more secrets than the function's 4 KB environment can name, before CloudFormation would", () => {
+  it("refuses more named secrets than the function's 4 KB environment can hold, pointing to the tag", () => {
     const secretNames = Array.from(
       { length: 60 },
       (_, i) => `momento/team-${String(i).padStart(2, '0')}/api-key`,
     );
     expect(() => new MomentoTokenRotatorStack(newApp(), 'Many', { secretNames })).toThrow(
-      /^Many\/Rotator: secrets: 60 secrets make the function's environment at least 5\d{3} bytes, over Lambda's limit of 4096/,
+      /^Many\/Rotator: secrets: 60 secrets make the function's environment at least 5\d{3} bytes, over Lambda's limit of 4096 for all its variables; select them by tag \(secretTag\)/,
     );
   });
 
   it('refuses to build without a secret to manage', () => {
     expect(() => new MomentoTokenRotatorStack(newApp(), 'Empty', {})).toThrow(
-      'Empty: name at least one secret: secretNames to create them, or existingSecretArns to manage existing ' +
-        'ones (received neither)',
+      'Empty: name at least one secret: secretNames to create them, existingSecretArns to manage existing ' +
+        'ones, or secretTag to manage the secrets that carry a tag (received none)',
     );
   });
 });

@@ -48,7 +48,7 @@ describe('the function', () => {
           ROTATOR_SECRET_IDS: { Ref: secretId },
           ROTATE_AT_REMAINING_FRACTION: '0.5',
           ROTATE_WITHIN_SECONDS: '7200',
-          POWERTOOLS_SERVICE_NAME: 'momento-token-rotator',
+          POWERTOOLS_SERVICE_NAME: 'MomentoTokenRotator',
           POWERTOOLS_METRICS_NAMESPACE: 'MomentoTokenRotator',
           NODE_OPTIONS: '--enable-source-maps',
         },
@@ -269,48 +269,72 @@ describe('least privilege', () => {
 });
 
 describe('alarms', () => {
+  type AlarmProperties = {
+    AlarmName: string;
+    MetricName?: string;
+    AlarmActions: unknown[];
+    OKActions: unknown[];
+    AlarmDescription: unknown;
+    Period?: number;
+    EvaluationPeriods: number;
+    DatapointsToAlarm?: number;
+    TreatMissingData: string;
+    Metrics?: {
+      Id: string;
+      Expression?: string;
+      MetricStat?: { Metric: { MetricName: string }; Period: number };
+    }[];
+  };
+  const alarms = () =>
+    Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
+      (r) => r.Properties as AlarmProperties,
+    );
   const alarmWith = (metricName: string) =>
     Object.values(
       template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: metricName } }),
     );
+  const service = [{ Name: 'service', Value: 'MomentoTokenRotator' }];
 
   it('notifies the alarm topic on alarm and on recovery, with a runbook line in every description', () => {
-    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as {
-      Properties: {
-        MetricName: string;
-        AlarmActions: unknown[];
-        OKActions: unknown[];
-        AlarmDescription: unknown;
-      };
-    }[];
     // What each line must tell the person on call to do.
     const runbook: Record<string, RegExp[]> = {
-      Errors: [/Read the ERROR lines in log group/, /names the secret/, /Fix the cause/],
-      ApproximateNumberOfMessagesVisible: [/error attributes of the messages/, /then purge the queue/],
-      SweepCompleted: [/Check that the schedule rule is enabled/, /latest logs/],
-      ChainAtRisk: [/ChainAtRisk line in log group/, /Force a rotation/, /Momento console/],
-      SecondsUntilExpiry: [/force a rotation/, /Momento console/, /put-secret-value/],
+      errors: [/Read the ERROR lines in log group/, /names the secret/, /Fix the cause/],
+      'schedule-dead-letters': [/error attributes of the messages/, /then purge the queue/],
+      heartbeat: [/Check that the schedule rule is enabled/, /latest logs/],
+      'chain-at-risk': [/ChainAtRisk line in log group/, /Force a rotation/, /Momento console/],
+      expiry: [/status command/, /force a rotation/, /Momento console/, /put-secret-value/],
+      uninitialised: [/status command/, /put the JSON downloaded from the Momento console/],
+      unreadable: [/sweep: secret failed/, /names the secret and the reason/, /Fix the permission or key/],
+      'leftover-schedule': [/cancel-rotate-secret/, /--rotation-lambda-arn/, /--no-rotate-immediately/],
     };
-    expect(alarms.map((a) => a.Properties.MetricName).sort()).toEqual(Object.keys(runbook).sort());
-    for (const alarm of alarms) {
-      expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
-      expect(alarm.Properties.OKActions).toEqual([{ Ref: topicId }]);
-      const description = JSON.stringify(alarm.Properties.AlarmDescription);
-      for (const step of runbook[alarm.Properties.MetricName] ?? []) expect(description).toMatch(step);
+    expect(
+      alarms()
+        .map((a) => a.AlarmName.replace('MomentoTokenRotator-', ''))
+        .sort(),
+    ).toEqual(Object.keys(runbook).sort());
+    for (const alarm of alarms()) {
+      expect(alarm.AlarmActions).toEqual([{ Ref: topicId }]);
+      expect(alarm.OKActions).toEqual([{ Ref: topicId }]);
+      const description = JSON.stringify(alarm.AlarmDescription);
+      for (const step of runbook[alarm.AlarmName.replace('MomentoTokenRotator-', '')] ?? []) {
+        expect(description).toMatch(step);
+      }
     }
   });
 
-  it('fires on any function error within five minutes', () => {
+  it('fires on a function error in either of the last two schedule periods', () => {
     expect(alarmWith('Errors')).toHaveLength(1);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'MomentoTokenRotator-errors',
       Namespace: 'AWS/Lambda',
       MetricName: 'Errors',
       Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionId } }],
       Statistic: 'Sum',
-      Period: 300,
+      Period: 3600,
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      EvaluationPeriods: 1,
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 1,
       TreatMissingData: 'notBreaching',
       AlarmDescription: Match.anyValue(),
     });
@@ -334,7 +358,7 @@ describe('alarms', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'MomentoTokenRotator',
       MetricName: 'SweepCompleted',
-      Dimensions: [{ Name: 'service', Value: 'momento-token-rotator' }],
+      Dimensions: service,
       Statistic: 'Sum',
       Period: 3600,
       EvaluationPeriods: 2,
@@ -345,37 +369,118 @@ describe('alarms', () => {
     });
   });
 
-  it('fires on any ChainAtRisk event', () => {
+  it('fires on a ChainAtRisk event in either of the last two schedule periods', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'MomentoTokenRotator',
       MetricName: 'ChainAtRisk',
-      Dimensions: [{ Name: 'service', Value: 'momento-token-rotator' }],
+      Dimensions: service,
       Statistic: 'Sum',
-      Period: 300,
+      Period: 3600,
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 1,
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       TreatMissingData: 'notBreaching',
     });
   });
 
-  it("fires when the secret's key has less than one schedule period left", () => {
-    const [alarm] = alarmWith('SecondsUntilExpiry') as {
-      Properties: { Dimensions: { Name: string; Value: unknown }[] };
-    }[];
+  it('watches the lowest time left of every key with one alarm, whatever the number of secrets', () => {
+    expect(alarmWith('SecondsUntilExpiry')).toHaveLength(1);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'MomentoTokenRotator-expiry',
       Namespace: 'MomentoTokenRotator',
       MetricName: 'SecondsUntilExpiry',
+      // The deployment-wide series, not one secret's: every per-secret report lands in it too.
+      Dimensions: service,
       Statistic: 'Minimum',
       Period: 3600,
       Threshold: 3600,
-      EvaluationPeriods: 1,
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 1,
       ComparisonOperator: 'LessThanThreshold',
       TreatMissingData: 'notBreaching',
     });
-    // SecretName is the name as Secrets Manager reports it: parsed from the ARN, without the random suffix.
-    expect(alarm?.Properties.Dimensions.map((d) => d.Name)).toEqual(['SecretName', 'service']);
-    expect(JSON.stringify(alarm?.Properties.Dimensions[0]?.Value)).toContain(`"Ref":"${secretId}"`);
-    expect(alarm?.Properties.Dimensions[1]?.Value).toBe('momento-token-rotator');
+  });
+
+  it('fires when a secret has held no key pair for a day', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'MomentoTokenRotator-uninitialised',
+      Namespace: 'MomentoTokenRotator',
+      MetricName: 'SecondsUninitialised',
+      Dimensions: service,
+      Statistic: 'Maximum',
+      Period: 3600,
+      Threshold: 86_400,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('fires when a secret cannot be read or holds a malformed value', () => {
+    const [unreadable] = alarms().filter((a) => a.AlarmName === 'MomentoTokenRotator-unreadable');
+    expect(unreadable?.Metrics?.find((m) => m.Expression !== undefined)?.Expression).toBe(
+      'FILL(unreadable, 0) + FILL(malformed, 0)',
+    );
+    expect(
+      unreadable?.Metrics?.flatMap((m) => (m.MetricStat ? [[m.Id, m.MetricStat.Metric.MetricName]] : [])),
+    ).toEqual([
+      ['unreadable', 'SecretUnreadable'],
+      ['malformed', 'MalformedSecret'],
+    ]);
+    for (const m of unreadable?.Metrics ?? []) if (m.MetricStat) expect(m.MetricStat.Period).toBe(3600);
+  });
+
+  it('fires when a managed secret still has a Secrets Manager rotation schedule', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'MomentoTokenRotator-leftover-schedule',
+      MetricName: 'LeftoverRotationSchedule',
+      Dimensions: service,
+      Statistic: 'Sum',
+      Threshold: 1,
+    });
+  });
+
+  describe('a fault that persists', () => {
+    /**
+     * CloudWatch's evaluation of an M-out-of-N alarm over the periods' data points, missing data not breaching:
+     * the state after each period.
+     */
+    const states = (alarm: AlarmProperties, breachingPeriods: boolean[]): ('ALARM' | 'OK')[] =>
+      breachingPeriods.map((_, index) => {
+        const window = breachingPeriods.slice(Math.max(0, index - alarm.EvaluationPeriods + 1), index + 1);
+        return window.filter(Boolean).length >= (alarm.DatapointsToAlarm ?? alarm.EvaluationPeriods)
+          ? 'ALARM'
+          : 'OK';
+      });
+    /**
+     * Periods that hold a sweep that saw the fault: one sweep an hour, each starting up to 90 s from the hour,
+     * so a sweep sometimes lands in the next period and leaves one empty.
+     */
+    const sweepsSeeingTheFault = (hours: number): boolean[] => {
+      const periods = new Array<boolean>(hours + 1).fill(false);
+      for (let hour = 0; hour < hours; hour++) {
+        const jitter = [-90, 30, 45, -10, 90][hour % 5] as number;
+        const at = hour * 3600 + 3590 + jitter;
+        periods[Math.floor(at / 3600)] = true;
+      }
+      return periods;
+    };
+
+    it.each(['errors', 'chain-at-risk', 'unreadable', 'leftover-schedule', 'expiry', 'uninitialised'])(
+      'keeps the %s alarm in ALARM from the first sweep that sees it, although some periods hold no sweep',
+      (purpose) => {
+        const [alarm] = alarms().filter((a) => a.AlarmName === `MomentoTokenRotator-${purpose}`);
+        if (alarm === undefined) throw new Error(`no ${purpose} alarm`);
+        const seen = sweepsSeeingTheFault(24);
+        expect(seen).toContain(false);
+        const first = seen.indexOf(true);
+        expect(states(alarm, seen).slice(first, -1)).toEqual(
+          new Array(seen.length - 1 - first).fill('ALARM'),
+        );
+        // And it clears once two periods pass without the fault.
+        expect(states(alarm, [...seen, false, false]).at(-1)).toBe('OK');
+      },
+    );
   });
 
   describe('the expiry alarm against the due rule the function is deployed with', () => {
@@ -444,6 +549,54 @@ describe('alarms', () => {
         }
       }
     });
+  });
+});
+
+describe('the dashboard', () => {
+  type Widget = { type: string; properties: { title: string; alarms?: string[]; metrics?: unknown[] } };
+  /** The dashboard body as CloudWatch receives it, each reference written as the logical id it names. */
+  const widgets = (): Widget[] => {
+    const { properties } = only(template, 'AWS::CloudWatch::Dashboard');
+    expect(properties.DashboardName).toBe('MomentoTokenRotator');
+    const [, parts] = (properties.DashboardBody as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+    const text = parts
+      .map((part) =>
+        typeof part === 'string'
+          ? part
+          : ((part as { Ref?: string }).Ref ?? (part as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]),
+      )
+      .join('');
+    return (JSON.parse(text) as { widgets: Widget[] }).widgets;
+  };
+  const graph = (title: string) => {
+    const widget = widgets().find((w) => w.properties.title === title);
+    if (widget === undefined) throw new Error(`no widget ${title}`);
+    return JSON.stringify(widget.properties.metrics);
+  };
+
+  it('graphs the time left of every key, one line per secret', () => {
+    expect(JSON.parse(graph('Hours left per key (one line per secret)'))).toEqual([
+      [
+        {
+          expression:
+            'SEARCH(\'{MomentoTokenRotator,SecretName,service} MetricName="SecondsUntilExpiry" ' +
+            "service=\"MomentoTokenRotator\"', 'Minimum', 3600) / 3600",
+          period: 3600,
+        },
+      ],
+    ]);
+  });
+
+  it('shows rotations, failures and heals, and the state of every alarm', () => {
+    expect(graph('Rotations')).toMatch(/RotationStarted.*RotationSucceeded.*RotationFailed/);
+    expect(graph('Failures')).toMatch(/Errors.*ChainAtRisk.*SecretUnreadable.*MalformedSecret/);
+    expect(graph('Heals and secrets that need a person')).toMatch(
+      /StuckRotationHealed.*Uninitialised.*LeftoverRotationSchedule/,
+    );
+    const [status] = widgets().filter((w) => w.type === 'alarm');
+    expect(status?.properties.alarms?.sort()).toEqual(
+      Object.keys(template.findResources('AWS::CloudWatch::Alarm')).sort(),
+    );
   });
 });
 
@@ -526,9 +679,11 @@ describe('outputs', () => {
       .map((part) => (typeof part === 'string' ? part : `<${JSON.stringify(part)}>`))
       .join('');
 
-  it('names the function and the alarm topic', () => {
+  it('names the function, the alarm topic and the dashboard', () => {
     template.hasOutput('FunctionName', { Value: { Ref: functionId } });
+    template.hasOutput('FunctionArn', { Value: fnArn() });
     template.hasOutput('AlarmTopicArn', { Value: { Ref: topicId } });
+    template.hasOutput('DashboardName', { Value: { Ref: only(template, 'AWS::CloudWatch::Dashboard').id } });
   });
 
   it('gives the exact command that stores the console JSON', () => {
