@@ -3,8 +3,10 @@ import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { CountMetric, Telemetry } from '../rotation/ports';
 
 /**
- * Telemetry over Powertools: JSON logs and CloudWatch EMF metrics. Counts carry only the `service` dimension;
- * SecondsUntilExpiry also carries `SecretName`, one metric stream (and one alarm) per secret.
+ * Telemetry over Powertools: JSON logs and CloudWatch EMF metrics. Counts carry only the `service` dimension.
+ * SecondsUntilExpiry is written once per report into two series: with `SecretName` (one line per secret on the
+ * dashboard) and with `service` alone, where CloudWatch's Minimum is the lowest time left of any key of the
+ * deployment: one alarm for all, however many secrets.
  */
 export class PowertoolsTelemetry implements Telemetry {
   constructor(
@@ -31,6 +33,8 @@ export class PowertoolsTelemetry implements Telemetry {
   secondsUntilExpiry(secretName: string, seconds: number): void {
     const single = this.metrics.singleMetric();
     single.addDimension('SecretName', secretName);
+    // An empty set is the default dimensions alone: `service`.
+    single.addDimensions({});
     single.addMetric('SecondsUntilExpiry', MetricUnit.Seconds, seconds);
   }
 
