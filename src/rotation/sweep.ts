@@ -238,7 +238,10 @@ export class Sweep {
     if (rotationUnderWay && pendingVersionId !== undefined) {
       return { ...facts, state: 'rotation-pending', rotationVersionId: pendingVersionId };
     }
-    if (!expiry.due && !mode.force) return { ...facts, state: 'not-due' };
+    // A pair this container was issued for the stored token but could not store: its old token is spent, so
+    // rotate now, and the rotation's createSecret (when it reaches this container) writes the kept pair.
+    const holdsIssuedPair = this.#ctx.issued.find(meta.arn, parsed.refreshToken) !== undefined;
+    if (!expiry.due && !mode.force && !holdsIssuedPair) return { ...facts, state: 'not-due' };
 
     let rotationVersionId: string;
     try {
@@ -266,6 +269,7 @@ export class Sweep {
       versionId: rotationVersionId,
       due: expiry.due,
       forced: mode.force,
+      ...(holdsIssuedPair ? { storingIssuedPair: true } : {}),
       secondsUntilExpiry: expiry.remaining,
     });
     return { ...facts, state: 'rotation-started', rotationVersionId };

@@ -1,6 +1,6 @@
-import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { PutSecretValueCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { Harness } from '../support/harness';
+import { DAY, Harness, HOUR } from '../support/harness';
 import { loggedRecords, metricCount } from '../support/secret-material';
 import { throttled } from '../support/service-errors';
 
@@ -129,6 +129,44 @@ describe('a refresh answer that comes late', () => {
     }
 
     // Assess
+    expect(h.momento.refreshCalls).toHaveLength(1);
+    const current = JSON.parse(h.model.versionWith(secret.arn, 'AWSCURRENT')?.[1].value ?? '{}') as {
+      refreshToken: string;
+    };
+    expect(h.momento.isLive(current.refreshToken)).toBe(true);
+  });
+
+  it('makes the next sweep on that container start a rotation, not yet due, that stores the kept pair', async () => {
+    // Prepare: a key far from due; a forced rotation's createSecret gives up on its answer, which arrives
+    // later; Secrets Manager gives up on the rotation; an hour on, the empty pending version is stale.
+    const secret = h.addManagedSecret('momento/api-key', { ageSeconds: DAY });
+    h.model.addPendingStub(secret.arn, TOKEN);
+    const container = h.container();
+    const { writeReserveMs = 0, safetyMarginMs = 0, refreshMinWaitMs = 0 } = h.timing;
+    const invocationMs = refreshMinWaitMs + writeReserveMs + safetyMarginMs + 100;
+    h.momento.answerNextRefreshAfter(invocationMs + 200);
+    await expect(
+      container.invokeWith(stepEvent('createSecret', secret.arn), invocationOf(invocationMs)),
+    ).rejects.toMatchObject({ name: 'RefreshFailedError' });
+    await waitUntil(() => h.momento.inFlightAnswers === 0);
+    h.nowMs += HOUR * 1000;
+
+    // Act: the sweep clears the stale pending version and starts a rotation; its steps run on this container.
+    h.model.sm.on(RotateSecretCommand).callsFake((input) => {
+      const versionId = h.model.addPendingStub(h.model.find(input.SecretId).arn);
+      setImmediate(async () => {
+        for (const step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) {
+          await container.invokeWith(stepEvent(step, secret.arn, versionId), invocationOf(5_000));
+        }
+      });
+      return { ARN: secret.arn, Name: secret.name, VersionId: versionId };
+    });
+    const summary = await container.invokeWith(h.scheduledEvent(), invocationOf(5_000));
+    const started = (summary as { secrets: { rotationVersionId?: string }[] }).secrets[0]?.rotationVersionId;
+    await waitUntil(() => h.model.stagesOf(secret.arn)[started ?? '']?.includes('AWSCURRENT') === true);
+
+    // Assess: one refresh in all; AWSCURRENT holds the live link.
+    expect(summary).toMatchObject({ rotationsStarted: 1, secrets: [{ state: 'rotation-started' }] });
     expect(h.momento.refreshCalls).toHaveLength(1);
     const current = JSON.parse(h.model.versionWith(secret.arn, 'AWSCURRENT')?.[1].value ?? '{}') as {
       refreshToken: string;
