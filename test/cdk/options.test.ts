@@ -2,7 +2,12 @@ import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { describe, expect, it } from 'vitest';
-import { MomentoKeyRotator, type MomentoKeyRotatorProps, MomentoTokenRotatorStack } from '../../lib';
+import {
+  MomentoKeyRotator,
+  type MomentoKeyRotatorProps,
+  MomentoTokenRotatorStack,
+  SECRET_ACTIONS,
+} from '../../lib';
 import { emptyStack, newApp, only, rolePermissions, synthStack } from './synth';
 
 const EXISTING = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:team/momento-AbCdEf';
@@ -163,13 +168,7 @@ describe('secrets selected by a tag', () => {
       {
         Sid: 'RotateTaggedSecrets',
         Effect: 'Allow',
-        Action: [
-          'secretsmanager:DescribeSecret',
-          'secretsmanager:GetSecretValue',
-          'secretsmanager:PutSecretValue',
-          'secretsmanager:RotateSecret',
-          'secretsmanager:UpdateSecretVersionStage',
-        ],
+        Action: [...SECRET_ACTIONS].sort(),
         Resource: anySecretHere,
         Condition: { StringEquals: { 'secretsmanager:ResourceTag/team': 'platform' } },
       },
