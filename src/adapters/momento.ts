@@ -63,18 +63,35 @@ export class SdkMomentoAuth implements MomentoAuth {
   }
 
   #load(): Promise<MomentoSdk> {
-    this.#sdk ??= import('@gomomento/sdk');
+    // The SDK is CommonJS. Node's own import gives its exports as `default` (and most of them by name too);
+    // the function's ESM bundle puts it in a chunk that exports `default` only. `default` works in both.
+    this.#sdk ??= import('@gomomento/sdk').then((module) => module.default);
     return this.#sdk;
   }
 
   #credentials(sdk: MomentoSdk, key: MomentoKey, operation: 'refresh' | 'verify') {
     try {
       return credentialProviderFor(sdk, key, this.endpointOverride);
-    } catch {
-      // The SDK's parse error may quote the token; only our own words leave this function.
-      throw new MomentoCallError(operation, 'invalid', 'MALFORMED_API_KEY');
+    } catch (error) {
+      // The SDK's verdict on the key may quote the key: only our own words leave this function. Anything else
+      // (a TypeError from code of ours, a bundle that lost part of the SDK) is no verdict on the key, and goes on
+      // as it is for the step to name.
+      if (isCredentialParseError(sdk, error))
+        throw new MomentoCallError(operation, 'invalid', 'MALFORMED_API_KEY');
+      throw error;
     }
   }
+}
+
+/**
+ * What the SDK's credential providers throw for a key they cannot read: InvalidArgumentError when a v1 key
+ * decodes to nothing usable; jwt-decode's InvalidTokenError when a v2 key is no JWT; a plain Error for a key
+ * or endpoint the provider refuses (a legacy key that names no endpoint, a v1 key given as v2, an empty one).
+ */
+function isCredentialParseError(sdk: MomentoSdk, error: unknown): boolean {
+  if (error instanceof sdk.InvalidArgumentError) return true;
+  if (!(error instanceof Error)) return false;
+  return error.constructor === Error || error.name === 'InvalidTokenError';
 }
 
 function failure(sdk: MomentoSdk, operation: 'refresh' | 'verify', code: string): MomentoCallError {
