@@ -1,5 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PowertoolsTelemetry } from '../../src/adapters/telemetry';
 
@@ -30,6 +30,7 @@ function telemetry(): PowertoolsTelemetry {
 
 afterEach(() => {
   vi.restoreAllMocks();
+  vi.useRealTimers();
 });
 
 describe('SecondsUntilExpiry', () => {
@@ -51,5 +52,38 @@ describe('SecondsUntilExpiry', () => {
       SecretName: 'momento/a',
       SecondsUntilExpiry: 5400,
     });
+  });
+
+  it('writes, secret after secret, what a new single metric per secret wrote, with the counts kept apart', () => {
+    // Prepare: the same instant for every line, and what a single-metric instance built per secret wrote.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.UTC(2030, 0, 1, 9) });
+    const secrets: ReadonlyArray<[string, number]> = [
+      ['team-a/momento', 3600],
+      ['team-b/momento', 86_400],
+      ['team-a/momento', 1800],
+    ];
+    const expected = emfWrittenBy(() => {
+      const metrics = new Metrics({ serviceName: 'team-b', namespace: 'MomentoTokenRotator' });
+      metrics.addMetric('SweepCompleted', MetricUnit.Count, 1);
+      for (const [name, seconds] of secrets) {
+        const single = metrics.singleMetric();
+        single.addDimension('SecretName', name);
+        single.addDimensions({});
+        single.addMetric('SecondsUntilExpiry', MetricUnit.Seconds, seconds);
+      }
+      metrics.publishStoredMetrics();
+    });
+    const sweep = telemetry();
+
+    // Act
+    const written = emfWrittenBy(() => {
+      sweep.count('SweepCompleted');
+      for (const [name, seconds] of secrets) sweep.secondsUntilExpiry(name, seconds);
+      sweep.flush();
+    });
+
+    // Assess
+    expect(expected).toHaveLength(secrets.length + 1);
+    expect(written).toEqual(expected);
   });
 });
