@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/build-function.ts'],
     environment: 'node',
     pool: 'forks',
     testTimeout: 30_000,

@@ -1,4 +1,3 @@
-import * as path from 'node:path';
 import { Aws, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -6,7 +5,6 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -18,13 +16,12 @@ import {
   METRICS_NAMESPACE,
   rotatorFunctionName,
 } from '../src/deployment-names';
+import { FUNCTION_HANDLER, functionCode } from './function-code';
 import { createMonitoring, describeDuration as describe, type RotatorAlarms } from './monitoring';
 
 /** The schedule periods the construct accepts: whole minutes, from 5 minutes to one day. */
 export const MIN_SCHEDULE_PERIOD = Duration.minutes(5);
 export const MAX_SCHEDULE_PERIOD = Duration.days(1);
-
-const REPO_ROOT = path.join(import.meta.dirname, '..');
 
 /**
  * The Secrets Manager actions the engine calls on the managed secrets. BatchGetSecretValue also needs
@@ -194,7 +191,7 @@ interface ManagedSecret {
  */
 export class MomentoKeyRotator extends Construct {
   /** The rotation function: scheduled sweeps, manual commands and the Secrets Manager rotation steps. */
-  readonly function: nodejs.NodejsFunction;
+  readonly function: lambda.Function;
   /** The function's execution role. */
   readonly role: iam.Role;
   /** The function's log group. */
@@ -288,7 +285,9 @@ export class MomentoKeyRotator extends Construct {
       ROTATE_WITHIN_SECONDS: String(settings.rotateWithin.toSeconds()),
       POWERTOOLS_SERVICE_NAME: settings.deploymentName,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-      NODE_OPTIONS: '--enable-source-maps',
+      // No NODE_OPTIONS=--enable-source-maps: with it Node reads the source maps at every cold start, not only
+      // when it prints an error (+18-24 % CPU, +10 MB; docs/BENCH.md). The maps ship beside the code: set the
+      // flag on the function to get mapped stack traces while debugging.
     };
     const bytes = environmentBytesAtLeast(environment, managed, stack);
     if (bytes > LAMBDA_ENVIRONMENT_LIMIT) {
@@ -298,12 +297,12 @@ export class MomentoKeyRotator extends Construct {
           '(secretTag), which has no such limit, or split them across several rotators',
       );
     }
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
+    // Prebuilt by scripts/build.ts (ESM, code splitting): NodejsFunction bundles a single file, which makes
+    // every cold start parse the Momento SDK that most invocations never call.
+    this.function = new lambda.Function(this, 'Function', {
       functionName,
-      entry: path.join(REPO_ROOT, 'src', 'handler.ts'),
-      handler: 'handler',
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+      code: functionCode(),
+      handler: FUNCTION_HANDLER,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       description: 'Rotates Momento API keys stored in Secrets Manager before they expire',
@@ -312,17 +311,6 @@ export class MomentoKeyRotator extends Construct {
       timeout: settings.timeout,
       memorySize: settings.memorySize,
       environment,
-      bundling: {
-        forceDockerBundling: false,
-        format: nodejs.OutputFormat.CJS,
-        minify: true,
-        keepNames: true,
-        sourceMap: true,
-        sourcesContent: false,
-        // The AWS SDK ships inside the bundle: the version the tests ran is the version that rotates keys,
-        // not whatever the runtime carries that month.
-        bundleAwsSDK: true,
-      },
     });
     // Scheduled events are the only asynchronous invocations. A failed sweep is not retried at once: the
     // next sweep is the retry, Secrets Manager retries the rotation steps itself, and Errors alarms.

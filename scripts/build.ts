@@ -1,42 +1,111 @@
 /**
- * Bundles the Lambda entry with the options the stack gives NodejsFunction (esbuild, CJS, the Node 24
- * runtime, minified, names kept, source maps without sources), into dist/handler.cjs, with a metafile.
+ * `npm run build`: the Lambda function as the stack deploys it, in dist/function/ (lib/function-code.ts points
+ * the construct there).
+ *
+ * ESM with code splitting, so that a cold start evaluates only what its path needs: `index.mjs` holds the entry
+ * and everything a sweep runs; the Momento SDK, imported lazily by src/adapters/momento.ts, is a chunk of its own
+ * under chunks/ that only an invocation calling Momento loads. `module` before `main` picks the AWS SDK's ES
+ * builds, whose own lazy imports (credential providers Lambda never uses) become chunks too. Node 24 target,
+ * minified, AWS SDK inside (the version the tests ran is the one that rotates keys). Names are not kept: that
+ * costs the rotation path ~15 ms of CPU, and nothing reads them (our errors name themselves; the Momento SDK's
+ * only use is printing its responses, which we never print). Source maps (without sources) lie beside each
+ * file: Node reads them only with
+ * `--enable-source-maps`, which the stack does not set (docs/BENCH.md has the figures); set it on the function
+ * when a mapped stack trace is needed. The esbuild metafile goes to dist/function.meta.json, outside the asset.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { build } from 'esbuild';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { build, type Metafile } from 'esbuild';
 
-export const BUNDLE = 'dist/handler.cjs';
+const REPO_ROOT = path.resolve(import.meta.dirname, '..');
+export const FUNCTION_DIR = path.join(REPO_ROOT, 'dist', 'function');
+export const FUNCTION_ENTRY = 'index.mjs';
+const METAFILE = path.join(REPO_ROOT, 'dist', 'function.meta.json');
 
-export async function bundle(): Promise<{ bytes: number; momentoBytes: number }> {
-  await mkdir('dist', { recursive: true });
+/**
+ * esbuild's ESM output has no `require`; the CommonJS packages inside (AWS SDK, Momento SDK, gRPC) need one for
+ * Node's built-in modules. Every output file gets it, chunks included.
+ */
+const REQUIRE_SHIM =
+  "import { createRequire as __rotatorCreateRequire } from 'node:module';" +
+  'const require = __rotatorCreateRequire(import.meta.url);';
+
+export interface FunctionBuild {
+  readonly dir: string;
+  /** The entry file, absolute: what Lambda loads for `index.handler`. */
+  readonly entry: string;
+  /** Output files (absolute) with their sizes, maps excluded. */
+  readonly files: readonly { readonly file: string; readonly bytes: number }[];
+  /** The entry and every chunk it imports statically: what any cold start loads before the handler runs. */
+  readonly staticFiles: readonly string[];
+  /** The chunk that holds the Momento SDK. */
+  readonly momentoChunk: string;
+  readonly metafile: Metafile;
+}
+
+/** Builds the function into `outdir` (dist/function by default), removing what an earlier build left there. */
+export async function buildFunction(outdir: string = FUNCTION_DIR): Promise<FunctionBuild> {
+  // A chunk left from an earlier build would ship with the asset and change its hash.
+  await rm(outdir, { recursive: true, force: true });
   const result = await build({
-    entryPoints: ['src/handler.ts'],
-    outfile: BUNDLE,
+    absWorkingDir: REPO_ROOT,
+    entryPoints: { index: 'src/handler.ts' },
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'chunks/[name]-[hash]',
     bundle: true,
+    splitting: true,
+    format: 'esm',
     platform: 'node',
+    mainFields: ['module', 'main'],
     target: 'node24',
-    format: 'cjs',
     minify: true,
-    // The Momento SDK's responses print themselves with constructor.name.
-    keepNames: true,
     sourcemap: true,
     sourcesContent: false,
+    banner: { js: REQUIRE_SHIM },
     metafile: true,
     logLevel: 'warning',
   });
-  await writeFile('dist/meta.json', JSON.stringify(result.metafile));
-  const output = result.metafile.outputs[BUNDLE];
-  let momentoBytes = 0;
-  for (const [input, { bytesInOutput }] of Object.entries(output?.inputs ?? {})) {
-    if (input.includes('node_modules/@gomomento/') || input.includes('node_modules/@grpc/'))
-      momentoBytes += bytesInOutput;
+  const outputs = Object.entries(result.metafile.outputs).filter(([file]) => !file.endsWith('.map'));
+  const absolute = (file: string) => path.resolve(REPO_ROOT, file);
+  const entry = path.join(outdir, FUNCTION_ENTRY);
+  const staticFiles = new Set<string>();
+  const queue = [entry];
+  while (queue.length > 0) {
+    const file = queue.pop() as string;
+    if (staticFiles.has(file)) continue;
+    staticFiles.add(file);
+    const output = outputs.find(([key]) => absolute(key) === file)?.[1];
+    for (const edge of output?.imports ?? []) {
+      if (!edge.external && edge.kind === 'import-statement') queue.push(absolute(edge.path));
+    }
   }
-  return { bytes: output?.bytes ?? 0, momentoBytes };
+  const momento = outputs.find(([, output]) =>
+    Object.keys(output.inputs).some((input) => input.includes('node_modules/@gomomento/sdk/')),
+  );
+  if (momento === undefined) throw new Error('no output holds @gomomento/sdk');
+  return {
+    dir: outdir,
+    entry,
+    files: outputs.map(([file, output]) => ({ file: absolute(file), bytes: output.bytes })),
+    staticFiles: [...staticFiles],
+    momentoChunk: absolute(momento[0]),
+    metafile: result.metafile,
+  };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { bytes, momentoBytes } = await bundle();
+  const built = await buildFunction();
+  await mkdir(path.dirname(METAFILE), { recursive: true });
+  await writeFile(METAFILE, JSON.stringify(built.metafile));
+  const kib = (files: readonly string[]) => {
+    const bytes = built.files.filter((f) => files.includes(f.file)).reduce((sum, f) => sum + f.bytes, 0);
+    return `${(bytes / 1024).toFixed(0)} KiB`;
+  };
+  const relative = (file: string) => path.relative(REPO_ROOT, file);
   console.log(
-    `${BUNDLE}: ${(bytes / 1024).toFixed(0)} KiB (Momento SDK + gRPC: ${(momentoBytes / 1024).toFixed(0)} KiB)`,
+    `${relative(built.entry)}: ${kib([built.entry])}, ${kib(built.staticFiles)} with the ` +
+      `${built.staticFiles.length - 1} chunks it imports; Momento SDK in ${relative(built.momentoChunk)} ` +
+      `(${kib([built.momentoChunk])}), loaded on first use; ${built.files.length} files`,
   );
 }

@@ -1,177 +1,167 @@
 /**
- * Bundles for the benchmark, built with the esbuild options the stack's NodejsFunction passes (see
- * lib/momento-key-rotator.ts), and the size analysis of each bundle from its esbuild metafile.
+ * What the benchmark runs: our function exactly as the stack ships it (built by scripts/build.ts, staged by a
+ * real synthesis of the stack, with the handler and NODE_OPTIONS the template gives the function), and the
+ * official example bundled with its own stack's settings.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { type BuildOptions, build, type Metafile } from 'esbuild';
+import { gzipSync } from 'node:zlib';
+import { App } from 'aws-cdk-lib';
+import { build } from 'esbuild';
+import { MomentoTokenRotatorStack } from '../../lib';
+import { buildFunction } from '../build';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
-const STACK_SOURCE = path.join(REPO_ROOT, 'lib', 'momento-key-rotator.ts');
 
-export interface StackOptions {
-  readonly esbuild: BuildOptions;
-  /** How the options were obtained, for the report: what was read from lib/ and anything not understood. */
-  readonly notes: readonly string[];
-  readonly warnings: readonly string[];
+export interface FileSize {
+  readonly file: string;
+  readonly bytes: number;
+  readonly gzipBytes: number;
+}
+
+export interface ShippedFunction {
+  /** The asset directory as synthesis staged it (what `cdk deploy` zips). */
+  readonly dir: string;
+  /** The file Lambda loads for the template's handler. */
+  readonly entry: string;
+  readonly handler: string;
+  readonly runtime: string;
+  /** NODE_OPTIONS in the function's environment; undefined when the stack sets none. */
+  readonly nodeOptions: string | undefined;
+  /** The entry and the chunks it imports statically: every cold start loads these. */
+  readonly staticFiles: readonly FileSize[];
+  /** The chunk holding the Momento SDK, loaded by the first Momento call of a container. */
+  readonly momentoChunk: FileSize;
+  /** Every code file of the asset, and the source maps beside them. */
+  readonly codeBytes: number;
+  readonly mapBytes: number;
+}
+
+async function sizeOf(file: string): Promise<FileSize> {
+  const content = await readFile(file);
+  return { file, bytes: content.length, gzipBytes: gzipSync(content).length };
+}
+
+export const total = (files: readonly FileSize[], key: 'bytes' | 'gzipBytes' = 'bytes'): number =>
+  files.reduce((sum, f) => sum + f[key], 0);
+
+/**
+ * Builds dist/function from the current tree, synthesizes the one-command stack into `outdir`, and returns the
+ * function as the template deploys it: the staged asset, its handler, its NODE_OPTIONS.
+ */
+export async function shippedFunction(outdir: string): Promise<ShippedFunction> {
+  const built = await buildFunction();
+  const cdkJson = JSON.parse(await readFile(path.join(REPO_ROOT, 'cdk.json'), 'utf8')) as {
+    context?: Record<string, unknown>;
+  };
+  const app = new App({ outdir, context: cdkJson.context ?? {} });
+  const stack = new MomentoTokenRotatorStack(app, 'MomentoTokenRotator', { secretNames: ['bench/momento'] });
+  const assembly = app.synth();
+  const template = assembly.getStackArtifact(stack.artifactId).template as {
+    Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+  };
+  const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
+  if (functions.length !== 1)
+    throw new Error(`expected one function in the template, found ${functions.length}`);
+  const props = functions[0]?.Properties as {
+    Handler: string;
+    Runtime: string;
+    Environment?: { Variables?: Record<string, unknown> };
+  };
+  const manifest = JSON.parse(
+    await readFile(path.join(assembly.directory, `${stack.artifactId}.assets.json`), 'utf8'),
+  ) as { files: Record<string, { source: { path: string; packaging?: string } }> };
+  const zips = Object.values(manifest.files).filter((f) => f.source.packaging === 'zip');
+  if (zips.length !== 1) throw new Error(`expected one zip asset, found ${zips.length}`);
+  const dir = path.join(assembly.directory, zips[0]?.source.path ?? '');
+  const entry = await handlerFile(dir, props.Handler);
+  // The build knows which chunks are which; the staged asset holds the same files under the same names.
+  const staged = (file: string) => path.join(dir, path.relative(built.dir, file));
+  const code = built.files.map((f) => staged(f.file));
+  const maps = await Promise.all(
+    code.map((file) =>
+      stat(`${file}.map`).then(
+        (s) => s.size,
+        () => 0,
+      ),
+    ),
+  );
+  const nodeOptions = props.Environment?.Variables?.NODE_OPTIONS;
+  return {
+    dir,
+    entry,
+    handler: props.Handler,
+    runtime: props.Runtime,
+    nodeOptions: typeof nodeOptions === 'string' ? nodeOptions : undefined,
+    staticFiles: await Promise.all(built.staticFiles.map((file) => sizeOf(staged(file)))),
+    momentoChunk: await sizeOf(staged(built.momentoChunk)),
+    codeBytes: total(await Promise.all(code.map(sizeOf))),
+    mapBytes: maps.reduce((sum, n) => sum + n, 0),
+  };
+}
+
+/** The file Lambda's Node.js runtime loads for `module.function`: the first of .js, .mjs, .cjs that exists. */
+async function handlerFile(dir: string, handler: string): Promise<string> {
+  const module = handler.slice(0, handler.lastIndexOf('.'));
+  for (const extension of ['.js', '.mjs', '.cjs']) {
+    const file = path.join(dir, `${module}${extension}`);
+    if (
+      await stat(file).then(
+        () => true,
+        () => false,
+      )
+    )
+      return file;
+  }
+  throw new Error(`handler ${handler}: no ${module}.js, .mjs or .cjs in ${dir}`);
+}
+
+export interface ExampleBundle {
+  readonly name: string;
+  readonly file: string;
+  readonly size: FileSize;
+  /** How it was built, for the report. */
+  readonly settings: string;
+  /** Environment its process needs: NODE_PATH to the example's own @aws-sdk when the bundle leaves it out. */
+  readonly env: Readonly<Record<string, string>>;
 }
 
 /**
- * Reads the NodejsFunction `runtime` and `bundling` props from lib/momento-key-rotator.ts and translates them
- * the way aws-cdk-lib's Bundling does (aws-lambda-nodejs/lib/bundling.js): `--target=node<runtime version>`,
- * `--platform=node`, `--format`, `--minify`, `--sourcemap`, `--sources-content`, `--keep-names`, and the
- * `@aws-sdk/*` external unless `bundleAwsSDK`. Reading the stack source rather than hard-coding keeps the
- * benchmark honest when someone changes the stack; an option it does not know is reported, not ignored.
- * Checked once by hand: the bundle built here was byte-identical to the asset in cdk.out.
+ * The example as its own stack (infrastructure/lib/infrastructure-stack.ts) builds it: NodejsFunction with
+ * `runtime: NODEJS_18_X` and no `bundling` props, which aws-cdk-lib turns into esbuild `--bundle
+ * --platform=node --target=node18 --format=cjs --external:@aws-sdk/*` (the runtime provides AWS SDK v3),
+ * unminified, no source map. And the plain minified build of the same entry: everything inside, minified, no
+ * source map. Neither is given a source map or NODE_OPTIONS.
  */
-export async function stackBundlingOptions(): Promise<StackOptions> {
-  const source = await readFile(STACK_SOURCE, 'utf8');
-  const warnings: string[] = [];
-  const runtime = /runtime:\s*lambda\.Runtime\.NODEJS_(\d+)_X/.exec(source)?.[1];
-  if (runtime === undefined) warnings.push('runtime not found in lib/momento-key-rotator.ts; assumed node24');
-  const block = /bundling:\s*\{([\s\S]*?)\n\s*\},/.exec(source)?.[1] ?? '';
-  if (block === '') warnings.push('bundling block not found in lib/momento-key-rotator.ts; defaults assumed');
-  const props = new Map<string, string>();
-  for (const line of block.split('\n')) {
-    const match = /^\s*([A-Za-z]+):\s*([^,]+),?\s*$/.exec(line.replace(/\/\/.*$/, ''));
-    if (match?.[1] !== undefined && match[2] !== undefined) props.set(match[1], match[2].trim());
-  }
-  const flag = (name: string, fallback: boolean): boolean => {
-    const value = props.get(name);
-    props.delete(name);
-    return value === undefined ? fallback : value === 'true';
-  };
-  const format = props.get('format')?.endsWith('ESM') ? 'esm' : 'cjs';
-  props.delete('format');
-  const options: BuildOptions = {
+export async function exampleBundles(exampleDir: string, outDir: string): Promise<ExampleBundle[]> {
+  const common = {
+    absWorkingDir: exampleDir,
+    entryPoints: ['src/index.ts'],
     bundle: true,
-    platform: 'node',
-    target: `node${runtime ?? '24'}`,
-    format,
-    minify: flag('minify', false),
-    keepNames: flag('keepNames', false),
-    sourcemap: flag('sourceMap', false),
-    sourcesContent: flag('sourcesContent', true),
-    external: flag('bundleAwsSDK', false) ? [] : ['@aws-sdk/*'],
-    metafile: true,
-    logLevel: 'error',
+    platform: 'node' as const,
+    target: 'node18',
+    format: 'cjs' as const,
+    logLevel: 'error' as const,
   };
-  // Docker or not changes where esbuild runs, not what it produces.
-  props.delete('forceDockerBundling');
-  for (const [name, value] of props) {
-    warnings.push(`bundling option ${name}: ${value} is not reproduced by the benchmark`);
-  }
-  const notes = [
-    `target ${options.target}, format ${format}, minify ${options.minify}, keepNames ${options.keepNames}, ` +
-      `sourcemap ${options.sourcemap}, sourcesContent ${options.sourcesContent}, ` +
-      `externals ${(options.external ?? []).length === 0 ? 'none (bundleAwsSDK)' : options.external?.join(' ')}`,
-  ];
-  return { esbuild: options, notes, warnings };
-}
-
-export interface BundleSpec {
-  readonly name: string;
-  /** Project directory: esbuild resolves node_modules and tsconfig from here, as in that project's own build. */
-  readonly workDir: string;
-  /** Entry file relative to workDir, or module text (for "this package alone"). */
-  readonly entry: { readonly file: string } | { readonly contents: string };
-  readonly outFile: string;
-  /** Extra externals on top of the stack's, for what-if variants only. */
-  readonly external?: readonly string[];
-}
-
-export interface SizeShare {
-  readonly bytes: number;
-  /** Bytes per npm package, largest first. */
-  readonly packages: readonly { readonly name: string; readonly bytes: number }[];
-}
-
-export interface Bundle {
-  readonly name: string;
-  readonly file: string;
-  readonly mapFile: string | undefined;
-  readonly bytes: number;
-  readonly mapBytes: number;
-  /** Everything reachable only through `@gomomento/sdk`: what lazy loading keeps from being evaluated. */
-  readonly momento: SizeShare;
-  /** The narrower `@gomomento/*` + `@grpc/*` share (what scripts/build.ts prints). */
-  readonly momentoAndGrpcBytes: number;
-  /** Absolute paths of the inputs in `momento`, to recognise them in coverage data. */
-  readonly momentoInputs: ReadonlySet<string>;
-}
-
-const MOMENTO = /(^|\/)node_modules\/@gomomento\//;
-
-function packageOf(input: string): string {
-  const match = /.*node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
-  return match?.[1] ?? '(own code)';
-}
-
-export async function buildBundle(spec: BundleSpec, stack: StackOptions): Promise<Bundle> {
-  const result = await build({
-    ...stack.esbuild,
-    absWorkingDir: spec.workDir,
-    outfile: spec.outFile,
-    external: [...(stack.esbuild.external ?? []), ...(spec.external ?? [])],
-    ...('file' in spec.entry
-      ? { entryPoints: [spec.entry.file] }
-      : { stdin: { contents: spec.entry.contents, resolveDir: spec.workDir, loader: 'js' as const } }),
-  });
-  const metafile = result.metafile as Metafile;
-  const outputs = Object.entries(metafile.outputs);
-  const [outKey, output] = outputs.find(([, out]) => out.entryPoint !== undefined) ?? [];
-  if (outKey === undefined || output === undefined)
-    throw new Error(`${spec.name}: no output in the metafile`);
-  const map = outputs.find(([key]) => key === `${outKey}.map`)?.[1];
-
-  // Inputs reachable from the entry without entering @gomomento: everything else in the bundle is there only
-  // for the SDK, i.e. deferred by a lazy import (and evaluated at once by an eager one).
-  const reachable = new Set<string>();
-  const queue = [output.entryPoint as string];
-  while (queue.length > 0) {
-    const input = queue.pop() as string;
-    if (reachable.has(input) || MOMENTO.test(input)) continue;
-    reachable.add(input);
-    for (const edge of metafile.inputs[input]?.imports ?? []) {
-      if (!edge.external) queue.push(edge.path);
-    }
-  }
-  const perPackage = new Map<string, number>();
-  const momentoInputs = new Set<string>();
-  let momentoBytes = 0;
-  let momentoAndGrpcBytes = 0;
-  for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
-    if (/node_modules\/@(gomomento|grpc)\//.test(input)) momentoAndGrpcBytes += bytesInOutput;
-    if (reachable.has(input)) continue;
-    momentoBytes += bytesInOutput;
-    momentoInputs.add(path.resolve(spec.workDir, input));
-    perPackage.set(packageOf(input), (perPackage.get(packageOf(input)) ?? 0) + bytesInOutput);
-  }
-  return {
-    name: spec.name,
-    file: path.resolve(spec.workDir, outKey),
-    mapFile: map === undefined ? undefined : path.resolve(spec.workDir, `${outKey}.map`),
-    bytes: output.bytes,
-    mapBytes: map?.bytes ?? 0,
-    momento: {
-      bytes: momentoBytes,
-      packages: [...perPackage].map(([name, bytes]) => ({ name, bytes })).sort((a, b) => b.bytes - a.bytes),
+  const minified = path.join(outDir, 'example-minified', 'index.js');
+  await build({ ...common, outfile: minified, minify: true });
+  const asShipped = path.join(outDir, 'example-as-shipped', 'index.js');
+  await build({ ...common, outfile: asShipped, external: ['@aws-sdk/*'] });
+  return [
+    {
+      name: 'minified',
+      file: minified,
+      size: await sizeOf(minified),
+      settings: 'esbuild --minify, node18, cjs, AWS SDK inside, no source map',
+      env: {},
     },
-    momentoAndGrpcBytes,
-    momentoInputs,
-  };
-}
-
-/** The child program (scripts/bench/container.ts) as plain CommonJS, so children run without tsx's loader. */
-export async function buildContainer(outFile: string): Promise<string> {
-  await build({
-    entryPoints: [path.join(REPO_ROOT, 'scripts', 'bench', 'container.ts')],
-    outfile: outFile,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    logLevel: 'error',
-  });
-  return outFile;
+    {
+      name: 'as its stack builds it',
+      file: asShipped,
+      size: await sizeOf(asShipped),
+      settings:
+        'NodejsFunction defaults for NODEJS_18_X: node18, cjs, not minified, @aws-sdk/* from node_modules',
+      env: { NODE_PATH: path.join(exampleDir, 'node_modules') },
+    },
+  ];
 }

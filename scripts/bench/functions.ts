@@ -10,9 +10,9 @@
  */
 import { RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { LocalAws } from '../../test/support/local-aws';
-import type { Bundle } from './bundles';
-import { type ModuleActivity, moduleActivity } from './coverage';
-import { Container, childEnv, type InvokeResult } from './processes';
+import type { ShippedFunction } from './bundles';
+import type { ProcessUsage } from './container';
+import { Container, type CoverageReport, childEnv, type InvokeResult } from './processes';
 import { type CountingProxy, startCountingProxy } from './proxy';
 import { type Summary, summarise } from './stats';
 
@@ -32,6 +32,8 @@ export interface StepRun {
   readonly durationMs: number;
   readonly sm: Calls;
   readonly momento: Calls;
+  /** The child process after the step. */
+  readonly usage?: ProcessUsage;
   /** New TCP connections during the step, when the child talks through the counting proxies. */
   readonly connections?: { readonly sm: number; readonly momento: number };
 }
@@ -40,6 +42,9 @@ export interface ColdSweep {
   readonly loadMs: Summary;
   readonly invokeMs: Summary;
   readonly firstInvocationMs: Summary;
+  /** The whole process after its first invocation: CPU (user + system) and peak resident memory. */
+  readonly cpuMs: Summary;
+  readonly maxRssMb: Summary;
   readonly calls: readonly Calls[];
 }
 
@@ -48,6 +53,9 @@ export interface ColdRotation {
   readonly createSecretMs: Summary;
   readonly stepsMs: Summary;
   readonly loadAndStepsMs: Summary;
+  /** The whole process after the four steps: CPU (user + system) and peak resident memory. */
+  readonly cpuMs: Summary;
+  readonly maxRssMb: Summary;
   /** RotateSecret sent until the emulator recorded the rotation finished (parent's clock). */
   readonly rotateSecretToDoneMs: Summary;
   /** Per-step calls of every run, to check that each run made the same calls. */
@@ -71,6 +79,14 @@ export interface ClientReuse {
     /** New Momento connections by step, where any. */
     readonly momentoBySteps: Readonly<Record<string, number>>;
   }[];
+}
+
+/** Which of the function's files ran during an invocation, from V8 coverage in an untimed child. */
+export interface ModuleActivity {
+  readonly filesLoaded: number;
+  readonly functionsRun: number;
+  /** Functions of the Momento SDK's chunk that ran: 0 when the SDK was never evaluated. */
+  readonly momentoFunctionsRun: number;
 }
 
 export interface FunctionResults {
@@ -120,13 +136,21 @@ function expectOk(what: string, result: InvokeResult, container: Container): voi
   if (!result.ok) throw new Error(`${what} failed: ${result.error}\n${container.output}`);
 }
 
+function activity(fn: ShippedFunction, report: CoverageReport): ModuleActivity {
+  return {
+    filesLoaded: report.files.length,
+    functionsRun: report.files.reduce((sum, f) => sum + f.executed, 0),
+    momentoFunctionsRun: report.files.find((f) => f.file === fn.momentoChunk.file)?.executed ?? 0,
+  };
+}
+
 export async function measureFunction(opts: {
   readonly containerJs: string;
-  readonly bundle: Bundle;
+  readonly fn: ShippedFunction;
   readonly runs: number;
   readonly progress: (line: string) => void;
 }): Promise<FunctionResults> {
-  const { containerJs, bundle, runs, progress } = opts;
+  const { containerJs, fn, runs, progress } = opts;
   const aws = await LocalAws.start();
   const snapshot = (): Snapshot => ({
     sm: { ...aws.sm.stats.calls },
@@ -156,6 +180,7 @@ export async function measureFunction(opts: {
       durationMs: result.durationMs,
       sm: diff(after.sm, before.sm),
       momento: diff(after.momento, before.momento),
+      ...(result.usage === undefined ? {} : { usage: result.usage }),
       ...(connectionsBefore && connectionsAfter
         ? {
             connections: {
@@ -169,8 +194,11 @@ export async function measureFunction(opts: {
     return result.result;
   });
 
+  // The function's environment as the stack sets it, pointed at the emulators.
+  const shippedEnv: Record<string, string> =
+    fn.nodeOptions === undefined ? {} : { NODE_OPTIONS: fn.nodeOptions };
   const start = (secretIds: readonly string[], extra: Record<string, string> = {}) =>
-    Container.start(containerJs, bundle.file, childEnv({ ...aws.env(secretIds), ...extra }));
+    Container.start(containerJs, fn.entry, childEnv({ ...aws.env(secretIds), ...shippedEnv, ...extra }));
 
   /** RotateSecret, as the console button or a sweep does; resolves when the emulator finished the rotation. */
   const rotate = async (arn: string): Promise<number> => {
@@ -193,6 +221,8 @@ export async function measureFunction(opts: {
       load: [] as number[],
       invoke: [] as number[],
       first: [] as number[],
+      cpu: [] as number[],
+      rss: [] as number[],
       calls: [] as Calls[],
     };
     for (let run = -1; run < runs; run++) {
@@ -211,6 +241,8 @@ export async function measureFunction(opts: {
       sweep.load.push(container.loadMs);
       sweep.invoke.push(result.durationMs);
       sweep.first.push(container.loadMs + result.durationMs);
+      sweep.cpu.push(result.usage?.cpuMs ?? Number.NaN);
+      sweep.rss.push((result.usage?.maxRssKb ?? Number.NaN) / 1024);
       sweep.calls.push(calls);
     }
     progress(`  cold sweep: ${runs} fresh processes`);
@@ -222,6 +254,8 @@ export async function measureFunction(opts: {
       create: [] as number[],
       steps: [] as number[],
       loadAndSteps: [] as number[],
+      cpu: [] as number[],
+      rss: [] as number[],
       wall: [] as number[],
       runs: [] as StepRun[][],
     };
@@ -237,6 +271,10 @@ export async function measureFunction(opts: {
       rotation.create.push(steps.find((s) => s.step === 'createSecret')?.durationMs ?? Number.NaN);
       rotation.steps.push(stepsMs);
       rotation.loadAndSteps.push(container.loadMs + stepsMs);
+      // The process as its last step (finishSecret) left it.
+      const after = steps.at(-1)?.usage;
+      rotation.cpu.push(after?.cpuMs ?? Number.NaN);
+      rotation.rss.push((after?.maxRssKb ?? Number.NaN) / 1024);
       rotation.wall.push(wall);
       rotation.runs.push([...steps]);
     }
@@ -253,13 +291,13 @@ export async function measureFunction(opts: {
     const coverageEnv = { BENCH_COVERAGE: '1' };
     const sweepProbe = await start([sweepSecret.name], coverageEnv);
     expectOk('coverage sweep', await sweepProbe.invoke(scheduledEvent(), INVOCATION_MS), sweepProbe);
-    const sweepActivity = await moduleActivity(bundle, await sweepProbe.coverage());
+    const sweepActivity = activity(fn, await sweepProbe.coverage());
     await sweepProbe.stop();
     const rotationProbe = await start([rotated.name], coverageEnv);
     target = rotationProbe;
     await rotate(rotated.arn);
     target = undefined;
-    const rotationActivity = await moduleActivity(bundle, await rotationProbe.coverage());
+    const rotationActivity = activity(fn, await rotationProbe.coverage());
     await rotationProbe.stop();
     progress('  coverage: sweep and rotation');
 
@@ -333,6 +371,8 @@ export async function measureFunction(opts: {
         loadMs: summarise(sweep.load),
         invokeMs: summarise(sweep.invoke),
         firstInvocationMs: summarise(sweep.first),
+        cpuMs: summarise(sweep.cpu),
+        maxRssMb: summarise(sweep.rss),
         calls: sweep.calls,
       },
       coldRotation: {
@@ -340,6 +380,8 @@ export async function measureFunction(opts: {
         createSecretMs: summarise(rotation.create),
         stepsMs: summarise(rotation.steps),
         loadAndStepsMs: summarise(rotation.loadAndSteps),
+        cpuMs: summarise(rotation.cpu),
+        maxRssMb: summarise(rotation.rss),
         rotateSecretToDoneMs: summarise(rotation.wall),
         runs: rotation.runs,
       },

@@ -1,6 +1,22 @@
 /** Fresh node processes for the benchmark: one-shot timed loads, and long-lived "containers" over IPC. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import type { ExecutedFunction, FromChild, ToChild } from './container';
+import path from 'node:path';
+import { build } from 'esbuild';
+import type { FromChild, LoadedFile, ProcessUsage, ToChild } from './container';
+
+/** The child program (scripts/bench/container.ts) as plain CommonJS, so children run without tsx's loader. */
+export async function buildContainer(outFile: string): Promise<string> {
+  await build({
+    entryPoints: [path.join(import.meta.dirname, 'container.ts')],
+    outfile: outFile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    logLevel: 'error',
+  });
+  return outFile;
+}
 
 /**
  * The environment of every child, built from nothing rather than inherited: NODE_EXTRA_CA_CERTS (set on this
@@ -44,16 +60,17 @@ export interface InvokeResult {
   readonly durationMs: number;
   readonly result?: unknown;
   readonly error?: string;
+  /** The child process after the invocation (absent when the child died). */
+  readonly usage?: ProcessUsage;
 }
 
 export interface CoverageReport {
-  readonly functions: number;
-  readonly executed: readonly ExecutedFunction[];
+  readonly files: readonly LoadedFile[];
 }
 
 const START_TIMEOUT_MS = 20_000;
 
-/** A fresh process that has required the bundle and answers invocations: one cold Lambda container. */
+/** A fresh process that has loaded the function's entry and answers invocations: one cold Lambda container. */
 export class Container {
   #nextId = 1;
   readonly #pending = new Map<number, (result: InvokeResult) => void>();
@@ -63,8 +80,10 @@ export class Container {
     private readonly child: ChildProcess,
     /** The tail of the function's stdout and stderr, kept for error messages. */
     private readonly log: { tail: string },
-    /** `require(bundle)` inside the child. */
+    /** Loading the entry, inside the child. */
     readonly loadMs: number,
+    /** The child process once the entry was loaded. */
+    readonly loadUsage: ProcessUsage,
     /** Spawn until the child reported the bundle loaded, measured by the parent. */
     readonly startMs: number,
   ) {
@@ -108,7 +127,7 @@ export class Container {
           reject(new Error(`unexpected first message ${message.type}`));
           return;
         }
-        resolve(new Container(child, log, message.loadMs, performance.now() - started));
+        resolve(new Container(child, log, message.loadMs, message.usage, performance.now() - started));
       });
       child.once('exit', (code) => {
         clearTimeout(timer);

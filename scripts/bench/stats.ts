@@ -30,9 +30,19 @@ export function minus(a: readonly number[], b: readonly number[]): number[] {
   return a.map((value, i) => value - (b[i] ?? Number.NaN));
 }
 
+/**
+ * The median of per-round ratios a[i] / b[i]: samples taken in the same round ran under the same machine load,
+ * so their ratio cancels most of what the load adds to both.
+ */
+export function pairedRatio(a: readonly number[], b: readonly number[]): number {
+  return summarise(a.map((value, i) => value / (b[i] ?? Number.NaN))).median;
+}
+
 export const ms = (value: number): string => (Number.isFinite(value) ? `${value.toFixed(1)} ms` : 'n/a');
 
 export const msPair = (s: Summary): string => `${s.median.toFixed(1)} / ${s.p90.toFixed(1)} ms`;
+
+export const mb = (s: Summary): string => `${s.median.toFixed(1)} MB`;
 
 export const kib = (bytes: number): string => `${(bytes / 1024).toFixed(0)} KiB`;
 

@@ -1,11 +1,14 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import type { App } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PLACEHOLDER_SECRET_VALUE } from '../../lib';
+import { FUNCTION_CODE_DIR, PLACEHOLDER_SECRET_VALUE } from '../../lib';
 import { expiryOf } from '../../src/rotation/policy';
 import { only, rolePermissions, synthStack } from './synth';
 
-// One synthesis (and one esbuild bundle) for the whole file: the one-command deployment.
-const { template } = synthStack({ secretNames: ['momento/api-key'] });
+// One synthesis for the whole file: the one-command deployment.
+const { stack, template } = synthStack({ secretNames: ['momento/api-key'] });
 let secretId: string;
 let functionId: string;
 let roleId: string;
@@ -33,6 +36,22 @@ describe('the function', () => {
     });
   });
 
+  it('ships the function as npm run build leaves it in dist/function, file for file', () => {
+    const assembly = (stack.node.root as App).synth();
+    const manifest = JSON.parse(
+      readFileSync(path.join(assembly.directory, `${stack.artifactId}.assets.json`), 'utf8'),
+    ) as { files: Record<string, { source: { path: string; packaging?: string } }> };
+    const zips = Object.values(manifest.files).filter((file) => file.source.packaging === 'zip');
+    expect(zips).toHaveLength(1);
+    const staged = path.join(assembly.directory, zips[0]?.source.path ?? '');
+    const files = (dir: string) => readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort();
+    expect(files(staged)).toContain('index.mjs');
+    expect(files(staged)).toEqual(files(FUNCTION_CODE_DIR));
+    expect(readFileSync(path.join(staged, 'index.mjs'))).toEqual(
+      readFileSync(path.join(FUNCTION_CODE_DIR, 'index.mjs')),
+    );
+  });
+
   it('gets the timeout for a manual rotation to wait and the memory for a quick cold start', () => {
     template.hasResourceProperties('AWS::Lambda::Function', { Timeout: 180, MemorySize: 512 });
   });
@@ -50,7 +69,6 @@ describe('the function', () => {
           ROTATE_WITHIN_SECONDS: '7200',
           POWERTOOLS_SERVICE_NAME: 'MomentoTokenRotator',
           POWERTOOLS_METRICS_NAMESPACE: 'MomentoTokenRotator',
-          NODE_OPTIONS: '--enable-source-maps',
         },
       },
     });
@@ -59,8 +77,8 @@ describe('the function', () => {
         Variables: Record<string, unknown>;
       }
     ).Variables;
+    // No NODE_OPTIONS: --enable-source-maps would make every cold start read the maps (docs/BENCH.md).
     expect(Object.keys(variables).sort()).toEqual([
-      'NODE_OPTIONS',
       'POWERTOOLS_METRICS_NAMESPACE',
       'POWERTOOLS_SERVICE_NAME',
       'ROTATE_AT_REMAINING_FRACTION',
