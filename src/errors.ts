@@ -56,7 +56,7 @@ export class MalformedSecretError extends RotatorError {
     readonly secretId: string,
     readonly versionId: string | undefined,
     readonly field: string,
-    problem: string,
+    readonly problem: string,
   ) {
     super(`secret ${secretId}${versionId ? ` version ${versionId}` : ''}: field "${field}" ${problem}`);
   }

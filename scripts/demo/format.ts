@@ -1,14 +1,9 @@
-import { createHash } from 'node:crypto';
+export { fingerprint } from '../../src/fingerprint';
 
 /**
  * Small, pure formatting helpers for the demo narration. Nothing here ever sees a key except
  * {@link fingerprint}, which only returns a piece of a one-way hash of it.
  */
-
-/** A key is shown only as the first 8 hex digits of its SHA-256: enough to tell keys apart, nothing to reuse. */
-export function fingerprint(secret: string): string {
-  return `sha256:${createHash('sha256').update(secret, 'utf8').digest('hex').slice(0, 8)}`;
-}
 
 /** Version ids are UUIDs; their first group is what a person compares at a glance. */
 export function shortId(id: string | undefined): string {

@@ -9,6 +9,7 @@ import {
   ResourceExistsException,
   ResourceNotFoundException,
   RotateSecretCommand,
+  type RotationRulesType,
   type SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
@@ -59,6 +60,23 @@ function toStages(record: Record<string, string[]> | undefined): Record<string, 
   return { ...record };
 }
 
+/** The rotation facts DescribeSecret and ListSecrets report, in the port's words. */
+function rotationFacts(entry: {
+  RotationLambdaARN?: string;
+  RotationRules?: RotationRulesType;
+  LastRotatedDate?: Date;
+}): Pick<SecretMetadata, 'rotationLambdaArn' | 'rotationSchedule' | 'lastRotatedDate'> {
+  const rules = entry.RotationRules;
+  const schedule =
+    rules?.ScheduleExpression ??
+    (rules?.AutomaticallyAfterDays === undefined ? undefined : `every ${rules.AutomaticallyAfterDays} days`);
+  return {
+    ...(entry.RotationLambdaARN === undefined ? {} : { rotationLambdaArn: entry.RotationLambdaARN }),
+    ...(schedule === undefined ? {} : { rotationSchedule: schedule }),
+    ...(entry.LastRotatedDate === undefined ? {} : { lastRotatedDate: entry.LastRotatedDate.getTime() }),
+  };
+}
+
 /** The SecretStore port over the AWS SDK v3 client. The client is passed in, built once per container. */
 export class SecretsManagerStore implements SecretStore {
   constructor(private readonly client: SecretsManagerClient) {}
@@ -71,6 +89,7 @@ export class SecretsManagerStore implements SecretStore {
       rotationEnabled: out.RotationEnabled,
       versions: toStages(out.VersionIdsToStages),
       scheduledForDeletion: out.DeletedDate !== undefined,
+      ...rotationFacts(out),
     };
   }
 
@@ -85,6 +104,58 @@ export class SecretsManagerStore implements SecretStore {
       nextToken = out.NextToken;
     } while (nextToken !== undefined);
     return undefined;
+  }
+
+  /**
+   * The secrets carrying the tag `key` (with `value`, when given), by ARN. ListSecrets' tag filters match keys and
+   * values separately, so the pair is checked on the tags each entry returns.
+   */
+  async findByTag(key: string, value: string | undefined): Promise<SecretMetadata[]> {
+    const found: SecretMetadata[] = [];
+    let nextToken: string | undefined;
+    do {
+      const out = await this.client.send(
+        new ListSecretsCommand({
+          Filters: [
+            { Key: 'tag-key', Values: [key] },
+            ...(value === undefined ? [] : [{ Key: 'tag-value' as const, Values: [value] }]),
+          ],
+          MaxResults: 100,
+          NextToken: nextToken,
+        }),
+      );
+      for (const entry of out.SecretList ?? []) {
+        const tagged = (entry.Tags ?? []).some(
+          (tag) => tag.Key === key && (value === undefined || tag.Value === value),
+        );
+        if (!tagged) continue;
+        found.push({
+          arn: entry.ARN ?? '',
+          name: entry.Name ?? '',
+          rotationEnabled: entry.RotationEnabled,
+          versions: toStages(entry.SecretVersionsToStages),
+          ...rotationFacts(entry),
+        });
+      }
+      nextToken = out.NextToken;
+    } while (nextToken);
+    return found;
+  }
+
+  /**
+   * PutSecretValue as a person's new AWSCURRENT (the service moves AWSPREVIOUS). `clientRequestToken` makes a
+   * retried call write one version.
+   */
+  async putCurrent(secretId: string, secretString: string, clientRequestToken: string): Promise<string> {
+    const out = await this.client.send(
+      new PutSecretValueCommand({
+        SecretId: secretId,
+        SecretString: secretString,
+        ClientRequestToken: clientRequestToken,
+        VersionStages: [AWSCURRENT],
+      }),
+    );
+    return out.VersionId ?? clientRequestToken;
   }
 
   async getVersion(
@@ -272,6 +343,7 @@ export class SecretsManagerStore implements SecretStore {
           name: entry.Name ?? '',
           rotationEnabled: entry.RotationEnabled,
           versions: toStages(entry.SecretVersionsToStages),
+          ...rotationFacts(entry),
         };
         for (const id of chunk) if (designates(id, meta)) found.set(id, meta);
       }

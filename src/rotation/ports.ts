@@ -17,6 +17,15 @@ export interface SecretMetadata {
   readonly versions: Readonly<Record<string, readonly string[]>>;
   /** Secrets Manager refuses every write to a secret scheduled for deletion (DescribeSecret's DeletedDate). */
   readonly scheduledForDeletion?: boolean;
+  /** The rotation function Secrets Manager invokes, when rotation was ever configured. */
+  readonly rotationLambdaArn?: string;
+  /**
+   * A Secrets Manager rotation schedule (`RotationRules`), as text: the stack sets none (its sweep decides when), so
+   * one found here is a leftover that rotates on its own clock.
+   */
+  readonly rotationSchedule?: string;
+  /** Epoch ms of the last rotation Secrets Manager saw succeed. */
+  readonly lastRotatedDate?: number;
 }
 
 export interface SecretVersion {

@@ -315,3 +315,44 @@ export function serialiseRotated(
   value.validUntil = current.validUntilType === 'string' ? String(next.validUntil) : next.validUntil;
   return JSON.stringify(value);
 }
+
+/** Fields that describe a key: replaced as a whole when a person puts a new key, never mixed with the old ones. */
+const KEY_MATERIAL_FIELDS = ['apiKey', 'authToken', 'refreshToken', 'validUntil', 'endpoint', 'expiresAt'];
+
+/**
+ * The value a person's new key is stored as: the incoming JSON (already accepted by parseSecret) over the stored
+ * value's other fields, which applications may read. The key goes under the field name(s) the secret already uses
+ * and `validUntil` keeps its stored type, so that applications reading the secret never break; the placeholder's
+ * `uninitialised` note is dropped.
+ */
+export function serialisePut(stored: string | undefined, incoming: string): string {
+  const next = JSON.parse(incoming) as Record<string, unknown>;
+  let old: Record<string, unknown> = {};
+  try {
+    const parsed: unknown = stored === undefined ? undefined : JSON.parse(stored);
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+      old = parsed as Record<string, unknown>;
+    }
+  } catch {
+    // Not JSON: nothing of it is worth keeping.
+  }
+  const value: Record<string, unknown> = {};
+  for (const [field, content] of Object.entries(old)) {
+    if (!KEY_MATERIAL_FIELDS.includes(field) && field !== 'uninitialised') value[field] = content;
+  }
+  const key = next.apiKey ?? next.authToken;
+  const oldKeyFields = ['apiKey', 'authToken'].filter((field) => typeof old[field] === 'string');
+  for (const [field, content] of Object.entries(next)) {
+    if (field === 'apiKey' || field === 'authToken') continue;
+    value[field] = content;
+  }
+  for (const field of oldKeyFields.length > 0 ? oldKeyFields : ['apiKey', 'authToken']) {
+    if (oldKeyFields.length > 0 || next[field] !== undefined) value[field] = key;
+  }
+  const validUntil = next.validUntil;
+  if (typeof old.validUntil === 'string' && typeof validUntil === 'number')
+    value.validUntil = String(validUntil);
+  if (typeof old.validUntil === 'number' && typeof validUntil === 'string')
+    value.validUntil = Number(validUntil);
+  return JSON.stringify(value);
+}
