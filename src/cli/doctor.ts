@@ -1,6 +1,7 @@
 import { describeError, MomentoCallError } from '../errors';
 import { unfinishedPendingVersion } from '../rotation/policy';
 import type { SecretMetadata } from '../rotation/ports';
+import { EMPTY_PENDING_GRACE_SECONDS } from '../rotation/sweep';
 import { EXIT, type ExitCode } from './exit-codes';
 import { isoSeconds, timeLeft } from './format';
 import { readKeyFacts } from './key-facts';
@@ -117,7 +118,8 @@ async function checkSecret(
           result: 'fail',
           detail: `an unfinished rotation holds AWSPENDING on version ${pending}: no new rotation can start`,
           fix:
-            'the next scheduled sweep finishes it (a newer pair Momento accepts) or clears it (empty); to heal now: ' +
+            'a scheduled sweep finishes it (a newer pair Momento accepts) or clears it (empty, once it is ' +
+            `${EMPTY_PENDING_GRACE_SECONDS / 60} minutes old); to heal now: ` +
             `aws lambda invoke --function-name ${deployment?.functionName ?? '<the rotator function>'} ` +
             `--cli-binary-format raw-in-base64-out --cli-read-timeout 210 --payload '{"action":"rotate","force":true,"secretId":"${meta.name}"}' out.json`,
         },

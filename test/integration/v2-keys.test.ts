@@ -1,6 +1,7 @@
 import { RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RotatorHandler } from '../../src/app';
+import { EMPTY_PENDING_GRACE_SECONDS } from '../../src/rotation/sweep';
 import { FUNCTION_ARN, LocalAws } from '../support/local-aws';
 import { emittedMetrics, loggedRecords, recordError, registerSecret } from '../support/secret-material';
 import { advance, contextWith, HOUR, loadHandler, scheduledEvent } from './support';
@@ -61,7 +62,7 @@ describe('a v2 key through the doors', () => {
     expect(aws.momento.stats.calls.RefreshApiToken).toBe(0);
   });
 
-  it('fails a rotation started from the console at createSecret without any refresh; the next sweep clears it', async () => {
+  it('fails a rotation started from the console at createSecret without any refresh; a sweep after the grace clears it', async () => {
     const { VersionId } = await aws.client.send(new RotateSecretCommand({ SecretId: NAME }));
     await aws.sm.whenRotationsIdle();
 
@@ -70,7 +71,11 @@ describe('a v2 key through the doors', () => {
     expect(rotation?.error).toContain('ManualRenewalError');
     expect(aws.momento.stats.calls.RefreshApiToken).toBe(0);
 
+    const underWay = await sweep();
+    advance(EMPTY_PENDING_GRACE_SECONDS + 60);
     const summary = await sweep();
+    expect(underWay.secrets[0]).toMatchObject({ state: 'manual-renewal' });
+    expect(underWay.secrets[0]?.healed).toBeUndefined();
     expect(summary.secrets[0]).toMatchObject({ state: 'manual-renewal', healed: 'cleared' });
     expect(aws.versionIdWith(arn, 'AWSPENDING')).not.toBe(VersionId);
   });
