@@ -490,6 +490,27 @@ describe('Momento emulator: fault injection', () => {
     expect(outcome(late)).toBe(MomentoErrorCode.SERVER_UNAVAILABLE);
   });
 
+  it('answers a hung refresh DEADLINE_EXCEEDED at hungCallDeadlineMs, as a scaled client deadline', async () => {
+    // Prepare
+    const emulator = await startMomentoEmulator({ clock: () => now, hungCallDeadlineMs: 200 });
+    const pair = emulator.mintKeyPair({ lifetimeSeconds: HOUR });
+    const chain = emulator.chainOf(pair.apiKey);
+    emulator.faults.hangNext('RefreshApiToken', 1);
+
+    // Act
+    const started = performance.now();
+    const settled = await refresh(pair, emulator);
+    const waitedMs = performance.now() - started;
+    const releasedLater = emulator.faults.releaseHung();
+    await emulator.stop();
+
+    // Assess
+    expect(outcome(settled)).toBe(MomentoErrorCode.TIMEOUT_ERROR);
+    expect(waitedMs).toBeGreaterThanOrEqual(190);
+    expect(releasedLater).toBe(0);
+    expect(emulator.liveRefreshToken(chain)).toBe(pair.refreshToken);
+  });
+
   it('commits a refresh then drops its answer: the client sees an error and the old token is spent', async () => {
     // Prepare
     const pair = momento.mintKeyPair({ lifetimeSeconds: HOUR });

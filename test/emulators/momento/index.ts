@@ -16,7 +16,9 @@
  * - `startMomentoEmulator(opts?)`: `opts.clock` (default `Date.now`), `opts.host` (default 127.0.0.1),
  *   `opts.keyEndpoint` (the `endpoint` written inside keys, default {@link DEFAULT_KEY_ENDPOINT}),
  *   `opts.refusalStatus` (status per method for refused calls, default {@link DEFAULT_REFUSAL_STATUS}),
- *   `opts.log` (receives one line per answered call: method, status, refusal reason; never secret material).
+ *   `opts.log` (receives one line per answered call: method, status, refusal reason; never secret material),
+ *   `opts.hungCallDeadlineMs` (a hung call is answered DEADLINE_EXCEEDED after this long, like the client's
+ *   deadline scaled down; default never).
  * - `endpoint`: `host:port`, the value for `MOMENTO_ENDPOINT_OVERRIDE`.
  * - `mintKeyPair({ lifetimeSeconds })` → `{ apiKey, refreshToken, validUntil }`: starts a new chain. `apiKey` is
  *   base64 of `{"endpoint", "api_key"}`, the v1 format `CredentialProvider.fromString` parses.
@@ -100,6 +102,11 @@ export interface MomentoEmulatorOptions {
   refusalStatus?: Partial<Record<EmulatedMethod, grpc.status>>;
   /** Receives one line per answered call (method, status, reason). @default no logging */
   log?: (line: string) => void;
+  /**
+   * A hung call is answered DEADLINE_EXCEEDED after this long, as the client's own deadline would end it: the
+   * SDK's 60 s, scaled down for runs whose other deadlines are scaled down. @default never
+   */
+  hungCallDeadlineMs?: number;
 }
 
 export interface MomentoEmulatorFaults {
@@ -232,7 +239,9 @@ class GrpcMomentoEmulator implements MomentoEmulator {
   /** Calls waiting out an injected latency: each timer with what settles its entry in `#delayed`. */
   readonly #timers = new Map<NodeJS.Timeout, () => void>();
   readonly #delayed = new Set<Promise<void>>();
-  readonly #hung = new Set<(code: grpc.status) => void>();
+  /** Hung calls: what answers each, with the timer of its client deadline when there is one. */
+  readonly #hung = new Map<(code: grpc.status) => void, NodeJS.Timeout | undefined>();
+  readonly #hungCallDeadlineMs: number | undefined;
   /** Cache items by cache name, then key (base64 of the key bytes); TTLs are not kept. */
   readonly #items = new Map<string, Map<string, Uint8Array>>();
   readonly #refusalStatus: Readonly<Record<EmulatedMethod, grpc.status>>;
@@ -244,7 +253,17 @@ class GrpcMomentoEmulator implements MomentoEmulator {
     readonly keyEndpoint: string,
     refusalStatus: Partial<Record<EmulatedMethod, grpc.status>>,
     log: ((line: string) => void) | undefined,
+    hungCallDeadlineMs: number | undefined,
   ) {
+    if (
+      hungCallDeadlineMs !== undefined &&
+      !(Number.isFinite(hungCallDeadlineMs) && hungCallDeadlineMs >= 0)
+    ) {
+      throw new RangeError(
+        `hungCallDeadlineMs must be a non-negative number, received ${hungCallDeadlineMs}`,
+      );
+    }
+    this.#hungCallDeadlineMs = hungCallDeadlineMs;
     this.ledger = new Ledger(clock, keyEndpoint);
     this.#clock = clock;
     for (const [method, code] of Object.entries(refusalStatus)) {
@@ -307,6 +326,7 @@ class GrpcMomentoEmulator implements MomentoEmulator {
       settle();
     }
     this.#timers.clear();
+    for (const timer of this.#hung.values()) clearTimeout(timer);
     this.#hung.clear();
     this.server.forceShutdown();
   }
@@ -470,12 +490,20 @@ class GrpcMomentoEmulator implements MomentoEmulator {
 
   #hold(method: string, callback: grpc.sendUnaryData<never>): void {
     this.#log?.(`${method} hung`);
-    this.#hung.add((code) => this.#answer(method, callback, code, 'released after hanging (injected)'));
+    const release = (code: grpc.status) => {
+      clearTimeout(this.#hung.get(release));
+      this.#hung.delete(release);
+      this.#answer(method, callback, code, 'released after hanging (injected)');
+    };
+    const deadline = this.#hungCallDeadlineMs;
+    this.#hung.set(
+      release,
+      deadline === undefined ? undefined : setTimeout(() => release(grpc.status.DEADLINE_EXCEEDED), deadline),
+    );
   }
 
   #releaseHung(code: grpc.status): number {
-    const released = [...this.#hung];
-    this.#hung.clear();
+    const released = [...this.#hung.keys()];
     for (const release of released) release(code);
     return released.length;
   }
@@ -521,6 +549,7 @@ export async function startMomentoEmulator(opts: MomentoEmulatorOptions = {}): P
     opts.keyEndpoint ?? DEFAULT_KEY_ENDPOINT,
     opts.refusalStatus ?? {},
     opts.log,
+    opts.hungCallDeadlineMs,
   );
   const port = await new Promise<number>((resolve, reject) => {
     emulator.server.bindAsync(
