@@ -36,6 +36,8 @@ export function createHandler(deps: HandlerDeps): RotatorHandler {
   const telemetry = new PowertoolsTelemetry(deps.logger, deps.metrics);
   const engine = new RotationEngine({
     secretIds: deps.config.secretIds,
+    secretTag: deps.config.secretTag,
+    rotationFunctionArn: deps.config.rotationFunctionArn,
     dueRule: deps.config,
     store: new SecretsManagerStore(deps.secretsManager),
     momento: deps.momento,

@@ -1,9 +1,17 @@
 import * as z from 'zod';
 import { ConfigError } from './errors';
+import type { SecretTag } from './rotation/ports';
 
 export interface Config {
-  /** Names or ARNs (complete or partial) of the secrets this function manages. */
+  /** Names or ARNs (complete or partial) of the secrets this function manages by name. */
   readonly secretIds: readonly string[];
+  /** The tag that selects further managed secrets (ROTATOR_SECRET_TAG), if any. */
+  readonly secretTag?: SecretTag;
+  /**
+   * This function's ARN (ROTATOR_FUNCTION_ARN): a managed secret not wired for rotation, or wired to another
+   * function, is wired to it by the rotation this function starts. Required with ROTATOR_SECRET_TAG.
+   */
+  readonly rotationFunctionArn?: string;
   readonly rotateAtRemainingFraction: number;
   readonly rotateWithinSeconds: number;
   /** `host:port`: every Momento call goes there over plaintext gRPC. Local emulators only. */
@@ -19,7 +27,10 @@ const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
 
 const secretIdsSchema = z
-  .string({ error: 'is required: comma-separated names or ARNs of the managed secrets' })
+  .string({
+    error:
+      'is required: comma-separated names or ARNs of the managed secrets (or set ROTATOR_SECRET_TAG to select them by tag)',
+  })
   .transform((raw) =>
     raw
       .split(',')
@@ -32,6 +43,33 @@ const secretIdsSchema = z
     'must hold secret names (letters, digits and /_+=.@-) or Secrets Manager secret ARNs',
   )
   .refine((ids) => new Set(ids).size === ids.length, 'lists a secret twice');
+
+/** `key` or `key=value`, split at the first `=`; AWS's own `aws:` keys are not for selecting. */
+const secretTagSchema = z
+  .string()
+  .trim()
+  .regex(
+    /^[\p{L}\p{N} _.:/+@-]{1,128}(=[\p{L}\p{N} _.:/=+@-]{1,256})?$/u,
+    'must be a tag key, or key=value (letters, digits, spaces and _.:/+@-)',
+  )
+  .refine((raw) => !raw.toLowerCase().startsWith('aws:'), 'must not be one of the aws: tags')
+  .transform((raw): SecretTag => {
+    const at = raw.indexOf('=');
+    return at < 0 ? { key: raw } : { key: raw.slice(0, at), value: raw.slice(at + 1) };
+  })
+  .refine(
+    (tag) => tag.key.trim() === tag.key && (tag.value ?? '').trim() === (tag.value ?? ''),
+    'must not pad the key or the value with spaces',
+  );
+
+const functionArnSchema = z
+  .string({
+    error: 'is required with ROTATOR_SECRET_TAG: the ARN of this function, to wire tagged secrets to it',
+  })
+  .regex(
+    /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}$/,
+    'must be the unqualified ARN of a Lambda function',
+  );
 
 const fractionSchema = z.coerce
   .number({ error: 'must be a number' })
@@ -80,8 +118,23 @@ export function readMomentoEndpointOverride(env: NodeJS.ProcessEnv): string | un
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // The AWS SDK reads this one itself; checked here so that a typo fails at start, not at the first call.
   if (env.AWS_ENDPOINT_URL_SECRETS_MANAGER) read(env, 'AWS_ENDPOINT_URL_SECRETS_MANAGER', endpointUrlSchema);
+  const present = (variable: string) => (env[variable] ?? '').trim() !== '';
+  const secretTag = present('ROTATOR_SECRET_TAG')
+    ? read(env, 'ROTATOR_SECRET_TAG', secretTagSchema)
+    : undefined;
+  // With a tag, the list may be empty; without one, it must name a secret (the schema says so).
+  const secretIds =
+    secretTag !== undefined && !present('ROTATOR_SECRET_IDS')
+      ? []
+      : read(env, 'ROTATOR_SECRET_IDS', secretIdsSchema);
+  const rotationFunctionArn =
+    secretTag !== undefined || present('ROTATOR_FUNCTION_ARN')
+      ? read(env, 'ROTATOR_FUNCTION_ARN', functionArnSchema)
+      : undefined;
   return Object.freeze({
-    secretIds: Object.freeze(read(env, 'ROTATOR_SECRET_IDS', secretIdsSchema)),
+    secretIds: Object.freeze(secretIds),
+    ...(secretTag === undefined ? {} : { secretTag: Object.freeze(secretTag) }),
+    ...(rotationFunctionArn === undefined ? {} : { rotationFunctionArn }),
     rotateAtRemainingFraction: read(
       env,
       'ROTATE_AT_REMAINING_FRACTION',

@@ -11,6 +11,7 @@ import {
   RotateSecretCommand,
   type RotationRulesType,
   type SecretsManagerClient,
+  type Tag,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { describeError, PendingVersionConflictError, RotationInProgressError } from '../errors';
@@ -22,12 +23,14 @@ import {
   type MetadataListing,
   type SecretMetadata,
   type SecretStore,
+  type SecretTag,
   type SecretVersion,
 } from '../rotation/ports';
 
-/** BatchGetSecretValue takes at most 20 ids; ListSecrets' name filter at most 10 values. */
+/** BatchGetSecretValue takes at most 20 ids; ListSecrets' name filter at most 10 values, a page 100 secrets. */
 const BATCH_GET_LIMIT = 20;
 const LIST_FILTER_LIMIT = 10;
+const LIST_PAGE_LIMIT = 100;
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
@@ -77,6 +80,30 @@ function rotationFacts(entry: {
   };
 }
 
+/** What DescribeSecret and ListSecrets both say about a secret, in the port's terms. */
+function toMetadata(
+  entry: {
+    ARN?: string;
+    Name?: string;
+    RotationEnabled?: boolean;
+    RotationLambdaARN?: string;
+    RotationRules?: RotationRulesType;
+    LastRotatedDate?: Date;
+    Tags?: Tag[];
+  },
+  versions: Record<string, string[]> | undefined,
+  fallbackId: string,
+): SecretMetadata {
+  return {
+    arn: entry.ARN ?? fallbackId,
+    name: entry.Name ?? fallbackId,
+    rotationEnabled: entry.RotationEnabled,
+    versions: toStages(versions),
+    tags: Object.fromEntries((entry.Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? ''])),
+    ...rotationFacts(entry),
+  };
+}
+
 /** The SecretStore port over the AWS SDK v3 client. The client is passed in, built once per container. */
 export class SecretsManagerStore implements SecretStore {
   constructor(private readonly client: SecretsManagerClient) {}
@@ -84,12 +111,8 @@ export class SecretsManagerStore implements SecretStore {
   async describe(secretId: string): Promise<SecretMetadata> {
     const out = await this.client.send(new DescribeSecretCommand({ SecretId: secretId }));
     return {
-      arn: out.ARN ?? secretId,
-      name: out.Name ?? secretId,
-      rotationEnabled: out.RotationEnabled,
-      versions: toStages(out.VersionIdsToStages),
+      ...toMetadata(out, out.VersionIdsToStages, secretId),
       scheduledForDeletion: out.DeletedDate !== undefined,
-      ...rotationFacts(out),
     };
   }
 
@@ -245,10 +268,17 @@ export class SecretsManagerStore implements SecretStore {
     );
   }
 
-  async startRotation(secretId: string): Promise<string> {
+  async startRotation(secretId: string, wireTo?: string): Promise<string> {
     let versionId: string | undefined;
     try {
-      versionId = (await this.client.send(new RotateSecretCommand({ SecretId: secretId }))).VersionId;
+      versionId = (
+        await this.client.send(
+          new RotateSecretCommand({
+            SecretId: secretId,
+            ...(wireTo === undefined ? {} : { RotationLambdaARN: wireTo }),
+          }),
+        )
+      ).VersionId;
     } catch (error) {
       // The service's documented refusal while AWSPENDING sits on a version that is not AWSCURRENT.
       if (
@@ -333,21 +363,33 @@ export class SecretsManagerStore implements SecretStore {
       const out = await this.client.send(
         new ListSecretsCommand({
           Filters: [{ Key: 'name', Values: prefixes }],
-          MaxResults: 100,
+          MaxResults: LIST_PAGE_LIMIT,
           NextToken: nextToken,
         }),
       );
       for (const entry of out.SecretList ?? []) {
-        const meta: SecretMetadata = {
-          arn: entry.ARN ?? '',
-          name: entry.Name ?? '',
-          rotationEnabled: entry.RotationEnabled,
-          versions: toStages(entry.SecretVersionsToStages),
-          ...rotationFacts(entry),
-        };
+        const meta = toMetadata(entry, entry.SecretVersionsToStages, '');
         for (const id of chunk) if (designates(id, meta)) found.set(id, meta);
       }
       nextToken = out.NextToken;
     } while (nextToken);
+  }
+
+  async listTagged(tag: SecretTag): Promise<SecretMetadata[]> {
+    const filters = [
+      { Key: 'tag-key' as const, Values: [tag.key] },
+      ...(tag.value === undefined ? [] : [{ Key: 'tag-value' as const, Values: [tag.value] }]),
+    ];
+    const found: SecretMetadata[] = [];
+    let nextToken: string | undefined;
+    do {
+      const out = await this.client.send(
+        new ListSecretsCommand({ Filters: filters, MaxResults: LIST_PAGE_LIMIT, NextToken: nextToken }),
+      );
+      for (const entry of out.SecretList ?? [])
+        found.push(toMetadata(entry, entry.SecretVersionsToStages, ''));
+      nextToken = out.NextToken;
+    } while (nextToken);
+    return found;
   }
 }

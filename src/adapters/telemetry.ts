@@ -4,13 +4,13 @@ import type { CountMetric, Telemetry } from '../rotation/ports';
 
 /**
  * Telemetry over Powertools: JSON logs and CloudWatch EMF metrics. Counts carry only the `service` dimension.
- * SecondsUntilExpiry is written once per report into two series: with `SecretName` (one line per secret on the
- * dashboard) and with `service` alone, where CloudWatch's Minimum is the lowest time left of any key of the
- * deployment: one alarm for all, however many secrets.
+ * The per-secret gauges (SecondsUntilExpiry, SecondsUninitialised) are written once per report into two series:
+ * with `SecretName` (one line per secret on the dashboard) and with `service` alone, where CloudWatch's Minimum
+ * (or Maximum) is the worst secret of the deployment: one alarm for all, however many secrets.
  */
 export class PowertoolsTelemetry implements Telemetry {
-  /** The per-secret metric's emitter: one for the container, made on first use (see secondsUntilExpiry). */
-  #perSecret: Metrics | undefined;
+  /** The per-secret metrics' emitter: one for the container, made on first use (see #perSecret). */
+  #emitter: Metrics | undefined;
 
   constructor(
     private readonly logger: Logger,
@@ -33,17 +33,25 @@ export class PowertoolsTelemetry implements Telemetry {
     this.metrics.addMetric(metric, MetricUnit.Count, 1);
   }
 
+  secondsUntilExpiry(secretName: string, seconds: number): void {
+    this.#perSecret('SecondsUntilExpiry', secretName, seconds);
+  }
+
+  secondsUninitialised(secretName: string, seconds: number): void {
+    this.#perSecret('SecondsUninitialised', secretName, seconds);
+  }
+
   /**
    * One EMF line per secret, with its own SecretName dimension. A single-metric instance writes each metric at
    * once and then forgets its dimensions, so one instance serves every secret; a new one per secret
    * (`singleMetric()` per call) was about a quarter of a large sweep's CPU.
    */
-  secondsUntilExpiry(secretName: string, seconds: number): void {
-    this.#perSecret ??= this.metrics.singleMetric();
-    this.#perSecret.addDimension('SecretName', secretName);
+  #perSecret(metric: string, secretName: string, seconds: number): void {
+    this.#emitter ??= this.metrics.singleMetric();
+    this.#emitter.addDimension('SecretName', secretName);
     // An empty set is the default dimensions alone: `service`.
-    this.#perSecret.addDimensions({});
-    this.#perSecret.addMetric('SecondsUntilExpiry', MetricUnit.Seconds, seconds);
+    this.#emitter.addDimensions({});
+    this.#emitter.addMetric(metric, MetricUnit.Seconds, seconds);
   }
 
   /**

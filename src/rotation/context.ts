@@ -6,14 +6,17 @@ import {
   SecretUnavailableError,
 } from '../errors';
 import { IssuedPairs } from './issued-pairs';
-import { type DueRule, versionWith } from './policy';
+import { carriesTag, type DueRule, isManaged, versionWith } from './policy';
 import {
   AWSCURRENT,
+  type BatchEntry,
   type Clock,
   type Invocation,
+  type MetadataListing,
   type MomentoAuth,
   type SecretMetadata,
   type SecretStore,
+  type SecretTag,
   type SecretVersion,
   type Telemetry,
 } from './ports';
@@ -49,7 +52,12 @@ export const DEFAULT_TIMING: Timing = Object.freeze({
 });
 
 export interface EngineDeps {
+  /** The secrets managed by name. */
   readonly secretIds: readonly string[];
+  /** The tag that selects further managed secrets. */
+  readonly secretTag?: SecretTag;
+  /** This function: a managed secret wired to no rotation function, or to another, is wired to it. */
+  readonly rotationFunctionArn?: string;
   readonly dueRule: DueRule;
   readonly store: SecretStore;
   readonly momento: MomentoAuth;
@@ -91,6 +99,28 @@ export class EngineContext {
    */
   noteFailure(error: unknown): void {
     if (error instanceof MalformedSecretError) this.deps.telemetry.count('MalformedSecret');
+    if (error instanceof SecretUnavailableError) this.deps.telemetry.count('SecretUnreadable');
+  }
+
+  /**
+   * One batched look at every managed secret: the AWSCURRENT values (BatchGetSecretValue, 20 a call) and the
+   * metadata (ListSecrets: labels, tags, rotation wiring and schedule). Named secrets by name (10 a call); tagged
+   * ones by the tag (100 a call), kept only when they carry it exactly. A secret both named and tagged is one.
+   * Entries carry the configured id, or the ARN of a tagged secret.
+   */
+  async readAllManaged(): Promise<{ values: BatchEntry[]; metadata: MetadataListing }> {
+    const { store, secretIds, secretTag } = this.deps;
+    const tagged =
+      secretTag === undefined
+        ? []
+        : (await store.listTagged(secretTag)).filter(
+            (meta) => carriesTag(secretTag, meta) && !isManaged({ secretIds }, meta),
+          );
+    const ids = [...secretIds, ...tagged.map((meta) => meta.arn)];
+    const [values, named] = await Promise.all([store.batchGetCurrent(ids), store.listMetadata(secretIds)]);
+    const found = new Map(named.found);
+    for (const meta of tagged) found.set(meta.arn, meta);
+    return { values, metadata: { found, errors: named.errors } };
   }
 
   /** Only for a value Secrets Manager returned or accepted under its version id: it never changes after. */

@@ -10,7 +10,7 @@ import {
 } from '../errors';
 import type { EngineContext } from './context';
 import type { RotateCommand, StatusCommand } from './events';
-import { expiryOf, isManaged, unfinishedPendingVersion } from './policy';
+import { describeTag, expiryOf, isManaged, unfinishedPendingVersion } from './policy';
 import {
   AWSCURRENT,
   type BatchEntry,
@@ -18,7 +18,14 @@ import {
   type MetadataListing,
   type SecretMetadata,
 } from './ports';
-import { manualRenewalFacts, readable, type SecretReport, type SecretState, type Sweep } from './sweep';
+import {
+  leftoverSchedule,
+  manualRenewalFacts,
+  readable,
+  type SecretReport,
+  type SecretState,
+  type Sweep,
+} from './sweep';
 
 export interface RotateResult {
   readonly secretId: string;
@@ -104,17 +111,18 @@ export class ManualCommands {
    * such, with its error, and never hides the others.
    */
   async status(command: StatusCommand): Promise<{ secrets: SecretReport[] }> {
-    const { store, secretIds } = this.#ctx.deps;
-    const ids =
-      command.secretId === undefined
-        ? secretIds
-        : [
-            (
-              await this.#describeManaged(command.secretId).catch((error: unknown) => {
-                throw inContext(error, `secret ${echo(command.secretId ?? '')}: status`);
-              })
-            ).arn,
-          ];
+    const { store } = this.#ctx.deps;
+    if (command.secretId === undefined) {
+      const { values, metadata } = await this.#ctx.readAllManaged();
+      return { secrets: values.map((entry) => this.#statusOf(entry, metadata)) };
+    }
+    const ids = [
+      (
+        await this.#describeManaged(command.secretId).catch((error: unknown) => {
+          throw inContext(error, `secret ${echo(command.secretId ?? '')}: status`);
+        })
+      ).arn,
+    ];
     const [values, metadata] = await Promise.all([store.batchGetCurrent(ids), store.listMetadata(ids)]);
     return { secrets: values.map((entry) => this.#statusOf(entry, metadata)) };
   }
@@ -148,7 +156,11 @@ export class ManualCommands {
       if (error instanceof MalformedSecretError) return failed('malformed', error);
       throw error;
     }
-    const base = { secretId: meta.name, versionId: current.versionId };
+    const base = {
+      secretId: meta.name,
+      versionId: current.versionId,
+      ...leftoverSchedule(meta),
+    };
     if (parsed.kind === 'manual-renewal') {
       return { ...base, ...manualRenewalFacts(parsed.validUntil, this.#ctx.deps.clock()) };
     }
@@ -178,11 +190,17 @@ export class ManualCommands {
     };
   }
 
-  /** `secretId` may be left out only when the function manages exactly one secret. */
+  /** `secretId` may be left out only when the function manages exactly one secret, by name. */
   async #describeManaged(secretId: string | undefined): Promise<SecretMetadata> {
-    const { secretIds, store } = this.#ctx.deps;
+    const { secretIds, secretTag, store } = this.#ctx.deps;
     let id = secretId;
     if (id === undefined) {
+      if (secretTag !== undefined) {
+        throw new UnknownEventError(
+          `"secretId" is required: this function manages the secrets tagged ${echo(describeTag(secretTag))}` +
+            (secretIds.length > 0 ? ` and ${secretIds.length} named ones` : ''),
+        );
+      }
       if (secretIds.length !== 1) {
         throw new UnknownEventError(
           `"secretId" is required: this function manages ${secretIds.length} secrets (${echo(secretIds.join(', '))})`,
@@ -191,7 +209,7 @@ export class ManualCommands {
       id = secretIds[0] as string;
     }
     const meta = await store.describe(id);
-    if (!isManaged(secretIds, meta)) throw new UnmanagedSecretError(id);
+    if (!isManaged(this.#ctx.deps, meta)) throw new UnmanagedSecretError(id);
     return meta;
   }
 }

@@ -1,4 +1,4 @@
-import { AWSCURRENT, AWSPENDING, type SecretMetadata } from './ports';
+import { AWSCURRENT, AWSPENDING, type SecretMetadata, type SecretTag } from './ports';
 
 export interface DueRule {
   readonly rotateAtRemainingFraction: number;
@@ -42,8 +42,30 @@ export function designates(configuredId: string, secret: { arn: string; name: st
   );
 }
 
-export function isManaged(secretIds: readonly string[], secret: { arn: string; name: string }): boolean {
-  return secretIds.some((id) => designates(id, secret));
+/** Which secrets a function manages: those it names, and those that carry its tag. */
+export interface Selection {
+  readonly secretIds: readonly string[];
+  readonly secretTag?: SecretTag;
+}
+
+/** Exactly the tag: ListSecrets' tag filters match prefixes, and key and value filters match separately. */
+export function carriesTag(tag: SecretTag, secret: { tags?: Readonly<Record<string, string>> }): boolean {
+  const tags = secret.tags ?? {};
+  if (!Object.hasOwn(tags, tag.key)) return false;
+  return tag.value === undefined || tags[tag.key] === tag.value;
+}
+
+export function isManaged(
+  selection: Selection,
+  secret: { arn: string; name: string; tags?: Readonly<Record<string, string>> },
+): boolean {
+  if (selection.secretIds.some((id) => designates(id, secret))) return true;
+  return selection.secretTag !== undefined && carriesTag(selection.secretTag, secret);
+}
+
+/** The tag as people write it: `key` or `key=value`. */
+export function describeTag(tag: SecretTag): string {
+  return tag.value === undefined ? tag.key : `${tag.key}=${tag.value}`;
 }
 
 export function versionWith(meta: SecretMetadata, stage: string): string | undefined {

@@ -26,6 +26,14 @@ export interface SecretMetadata {
   readonly rotationSchedule?: string;
   /** Epoch ms of the last rotation Secrets Manager saw succeed. */
   readonly lastRotatedDate?: number;
+  /** The secret's tags, key → value. */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/** A tag that selects managed secrets: its key alone, or key and value. */
+export interface SecretTag {
+  readonly key: string;
+  readonly value?: string;
 }
 
 export interface SecretVersion {
@@ -84,8 +92,11 @@ export interface SecretStore {
   clearPending(secretId: string, versionId: string): Promise<void>;
   /** UpdateSecretVersionStage(AWSPENDING, MoveToVersionId, RemoveFromVersionId when another version has it). */
   labelPending(secretId: string, versionId: string, fromVersionId: string | undefined): Promise<void>;
-  /** RotateSecret: Secrets Manager then runs the four steps. Returns the new version id. */
-  startRotation(secretId: string): Promise<string>;
+  /**
+   * RotateSecret: Secrets Manager then runs the four steps. Returns the new version id. With `wireTo`, the secret
+   * is also wired to that rotation function (RotationLambdaARN); a schedule (RotationRules) is never set.
+   */
+  startRotation(secretId: string, wireTo?: string): Promise<string>;
   /** AWSCURRENT values of many secrets, in as few calls as the service allows. One entry per id. */
   batchGetCurrent(secretIds: readonly string[]): Promise<BatchEntry[]>;
   /**
@@ -94,6 +105,11 @@ export interface SecretStore {
    * consistent): act on them only after DescribeSecret confirms.
    */
   listMetadata(secretIds: readonly string[]): Promise<MetadataListing>;
+  /**
+   * Every secret whose tags match the tag as ListSecrets' filters do (prefix matches: check the tags exactly),
+   * in pages of 100. The listing may lag by minutes, like listMetadata's.
+   */
+  listTagged(tag: SecretTag): Promise<SecretMetadata[]>;
 }
 
 export interface KeyPair {
@@ -130,6 +146,10 @@ export type CountMetric =
   | 'Uninitialised'
   | 'ChainAtRisk'
   | 'MalformedSecret'
+  /** A managed secret that cannot be read: access denied, its KMS key refused, deleted, not listed. */
+  | 'SecretUnreadable'
+  /** A managed secret that Secrets Manager also rotates on a schedule of its own (RotationRules). */
+  | 'LeftoverRotationSchedule'
   | 'SweepCompleted';
 
 /** Logs and metrics. Fields are identifiers and numbers only: never pass secret material. */
@@ -139,6 +159,8 @@ export interface Telemetry {
   error(message: string, fields?: Record<string, unknown>): void;
   count(metric: CountMetric): void;
   secondsUntilExpiry(secretName: string, seconds: number): void;
+  /** How long an uninitialised secret has held its value without a key pair (since that version was stored). */
+  secondsUninitialised(secretName: string, seconds: number): void;
 }
 
 /** What the engine needs of the Lambda context. */

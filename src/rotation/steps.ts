@@ -71,10 +71,10 @@ export class RotationSteps {
   }
 
   async #runStep(event: RotationEvent, invocation: Invocation): Promise<StepResult> {
-    const { store, telemetry, secretIds } = this.#ctx.deps;
+    const { store, telemetry } = this.#ctx.deps;
     const token = event.ClientRequestToken;
     const meta = await store.describe(event.SecretId);
-    if (!isManaged(secretIds, meta)) throw new UnmanagedSecretError(event.SecretId);
+    if (!isManaged(this.#ctx.deps, meta)) throw new UnmanagedSecretError(event.SecretId);
     const where = { secretArn: meta.arn, versionId: token, step: event.Step };
     if (meta.rotationEnabled === false) {
       throw new RotationStateError(`secret ${meta.arn}: rotation is not enabled`);

@@ -51,6 +51,25 @@ export interface SecretReport {
   readonly healed?: 'finished' | 'cleared';
   /** Why a secret is malformed or unreadable: its error's message, which names fields, never values. */
   readonly error?: string;
+  /**
+   * The Secrets Manager rotation schedule (RotationRules) the secret still carries, so that Secrets Manager also
+   * rotates it on that schedule: see LEFTOVER_SCHEDULE_RUNBOOK.
+   */
+  readonly leftoverSchedule?: string;
+}
+
+/** What a person does about a leftover schedule; the stack cannot (a RotationSchedule without rules keeps them). */
+export const LEFTOVER_SCHEDULE_RUNBOOK =
+  'Secrets Manager also rotates this secret on a schedule of its own (RotationRules), whatever its expiry. ' +
+  'Turn that schedule off with aws secretsmanager cancel-rotate-secret --secret-id <secret>, then wire rotation ' +
+  'back to this function without a schedule: aws secretsmanager rotate-secret --secret-id <secret> ' +
+  '--rotation-lambda-arn <the FunctionArn stack output> --no-rotate-immediately';
+
+/** The schedule of a secret whose rotation is enabled with one: Secrets Manager rotates it on it as well. */
+export function leftoverSchedule(meta: SecretMetadata): Pick<SecretReport, 'leftoverSchedule'> {
+  return meta.rotationSchedule !== undefined && meta.rotationEnabled !== false
+    ? { leftoverSchedule: meta.rotationSchedule }
+    : {};
 }
 
 /**
@@ -124,11 +143,8 @@ export class Sweep {
   }
 
   async run(invocation: Invocation): Promise<SweepSummary> {
-    const { store, telemetry, secretIds } = this.#ctx.deps;
-    const [values, metadata] = await Promise.all([
-      store.batchGetCurrent(secretIds),
-      store.listMetadata(secretIds),
-    ]);
+    const { telemetry } = this.#ctx.deps;
+    const { values, metadata } = await this.#ctx.readAllManaged();
     const reports: SecretReport[] = [];
     const failures: { secretId: string; error: string }[] = [];
     for (const entry of values) {
@@ -201,11 +217,28 @@ export class Sweep {
       else healed = outcome.healed;
     }
 
+    const leftover = leftoverSchedule(labels);
+    if (leftover.leftoverSchedule !== undefined) {
+      telemetry.count('LeftoverRotationSchedule');
+      telemetry.warn(`leftover rotation schedule: ${LEFTOVER_SCHEDULE_RUNBOOK}`, {
+        secretArn: meta.arn,
+        schedule: leftover.leftoverSchedule,
+      });
+    }
     const parsed = this.#ctx.parse(state, meta.name);
-    const base = { secretId: meta.name, versionId: state.versionId, ...(healed ? { healed } : {}) };
+    const base = {
+      secretId: meta.name,
+      versionId: state.versionId,
+      ...(healed ? { healed } : {}),
+      ...leftover,
+    };
     if (parsed.kind === 'uninitialised') {
       if (mode.strict) throw new UninitialisedSecretError(meta.name);
       telemetry.count('Uninitialised');
+      if (state.createdDate !== undefined) {
+        const seconds = Math.max(0, Math.floor((this.#ctx.deps.clock() - state.createdDate) / 1000));
+        telemetry.secondsUninitialised(meta.name, seconds);
+      }
       telemetry.warn('secret is uninitialised: put the JSON downloaded from the Momento console', {
         secretArn: meta.arn,
       });
@@ -244,8 +277,9 @@ export class Sweep {
     if (!expiry.due && !mode.force && !holdsIssuedPair) return { ...facts, state: 'not-due' };
 
     let rotationVersionId: string;
+    const wireTo = this.#wiring(labels);
     try {
-      rotationVersionId = await store.startRotation(meta.arn);
+      rotationVersionId = await store.startRotation(meta.arn, wireTo);
     } catch (error) {
       // A rotation started since the labels were read (the console button, a manual invoke) is not a failure of
       // the sweep: Secrets Manager is running it, and the next sweep heals it if it gets stuck.
@@ -273,6 +307,21 @@ export class Sweep {
       secondsUntilExpiry: expiry.remaining,
     });
     return { ...facts, state: 'rotation-started', rotationVersionId };
+  }
+
+  /**
+   * The function to wire the secret to as its rotation starts: this one, when the secret is wired to none (a
+   * tagged secret the stack never saw) or to another (say, the official example's). Never a schedule.
+   */
+  #wiring(meta: SecretMetadata): string | undefined {
+    const own = this.#ctx.deps.rotationFunctionArn;
+    if (own === undefined || meta.rotationLambdaArn === own) return undefined;
+    this.#ctx.deps.telemetry.info('wiring the secret to this rotation function as its rotation starts', {
+      secretArn: meta.arn,
+      wiredTo: meta.rotationLambdaArn ?? null,
+      rotationFunctionArn: own,
+    });
+    return own;
   }
 
   /**

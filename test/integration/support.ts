@@ -9,8 +9,12 @@ export const HOUR = 3600;
  * Imports the real Lambda entry (src/handler.ts) with the environment the stack would give it, pointed at
  * the emulators, and wires it as the secrets' rotation function: the same module answers all three doors.
  */
-export async function loadHandler(aws: LocalAws, secretIds: readonly string[]): Promise<RotatorHandler> {
-  for (const [name, value] of Object.entries(aws.env(secretIds))) vi.stubEnv(name, value);
+export async function loadHandler(
+  aws: LocalAws,
+  secretIds: readonly string[],
+  secretTag?: string,
+): Promise<RotatorHandler> {
+  for (const [name, value] of Object.entries(aws.env(secretIds, secretTag))) vi.stubEnv(name, value);
   vi.resetModules();
   const { handler } = await import('../../src/handler');
   const recorded: RotatorHandler = async (event, context) => {

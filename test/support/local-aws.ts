@@ -60,10 +60,16 @@ export class LocalAws {
     return self;
   }
 
-  /** The environment the deployed function would have, pointed at the emulators. */
-  env(secretIds: readonly string[]): Record<string, string> {
+  /**
+   * The environment the deployed function would have, pointed at the emulators; with a tag, the stack's tag
+   * selection (ROTATOR_SECRET_TAG, and the function's ARN to wire tagged secrets to).
+   */
+  env(secretIds: readonly string[], secretTag?: string): Record<string, string> {
     return {
       ROTATOR_SECRET_IDS: secretIds.join(','),
+      // Empty rather than absent without a tag: an earlier stub in the same test file must not linger.
+      ROTATOR_SECRET_TAG: secretTag ?? '',
+      ROTATOR_FUNCTION_ARN: secretTag === undefined ? '' : FUNCTION_ARN,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: this.sm.endpoint,
       MOMENTO_ENDPOINT_OVERRIDE: this.momento.endpoint,
       AWS_REGION: REGION,
@@ -81,7 +87,12 @@ export class LocalAws {
   seed(
     name: string,
     lifetimeSeconds: number,
-    shape: { keyField?: 'apiKey' | 'authToken' } = {},
+    shape: {
+      keyField?: 'apiKey' | 'authToken';
+      tags?: Readonly<Record<string, string>>;
+      /** Wire rotation to the function (as the stack does for the secrets it names). @default true */
+      wired?: boolean;
+    } = {},
   ): SeededSecret {
     const pair = this.momento.mintKeyPair({ lifetimeSeconds });
     const { arn } = this.sm.createSecret(
@@ -91,8 +102,9 @@ export class LocalAws {
         refreshToken: pair.refreshToken,
         validUntil: pair.validUntil,
       }),
+      { tags: shape.tags },
     );
-    this.sm.configureRotation(arn, FUNCTION_ARN);
+    if (shape.wired ?? true) this.sm.configureRotation(arn, FUNCTION_ARN);
     return { arn, name, chain: this.momento.chainOf(pair.apiKey) };
   }
 

@@ -57,6 +57,59 @@ describe('configuration from the environment', () => {
   });
 });
 
+describe('secrets selected by a tag', () => {
+  const FUNCTION_ARN = 'arn:aws:lambda:eu-west-1:123456789012:function:team-b-rotator';
+
+  it('reads the tag, key alone or key=value split at the first =, with the function to wire them to', () => {
+    expect(
+      loadConfig({ ROTATOR_SECRET_TAG: 'team=platform', ROTATOR_FUNCTION_ARN: FUNCTION_ARN }),
+    ).toMatchObject({
+      secretIds: [],
+      secretTag: { key: 'team', value: 'platform' },
+      rotationFunctionArn: FUNCTION_ARN,
+    });
+    expect(
+      loadConfig({ ROTATOR_SECRET_TAG: 'momento', ROTATOR_FUNCTION_ARN: FUNCTION_ARN }).secretTag,
+    ).toEqual({
+      key: 'momento',
+    });
+    expect(
+      loadConfig({ ROTATOR_SECRET_TAG: 'owner=a=b', ROTATOR_FUNCTION_ARN: FUNCTION_ARN }).secretTag,
+    ).toEqual({ key: 'owner', value: 'a=b' });
+  });
+
+  it('manages named secrets beside the tagged ones', () => {
+    const config = loadConfig({ ...valid, ROTATOR_SECRET_TAG: 'team', ROTATOR_FUNCTION_ARN: FUNCTION_ARN });
+    expect(config.secretIds).toEqual(['momento/api-key']);
+    expect(config.secretTag).toEqual({ key: 'team' });
+  });
+
+  it.each([
+    [
+      'ROTATOR_SECRET_TAG',
+      { ROTATOR_SECRET_TAG: 'aws:cloudformation:stack-name', ROTATOR_FUNCTION_ARN: FUNCTION_ARN },
+    ],
+    ['ROTATOR_SECRET_TAG', { ROTATOR_SECRET_TAG: 'team=', ROTATOR_FUNCTION_ARN: FUNCTION_ARN }],
+    ['ROTATOR_SECRET_TAG', { ROTATOR_SECRET_TAG: 'team =x', ROTATOR_FUNCTION_ARN: FUNCTION_ARN }],
+    ['ROTATOR_SECRET_TAG', { ROTATOR_SECRET_TAG: 'te*m', ROTATOR_FUNCTION_ARN: FUNCTION_ARN }],
+    ['ROTATOR_FUNCTION_ARN', { ROTATOR_SECRET_TAG: 'team' }],
+    ['ROTATOR_FUNCTION_ARN', { ROTATOR_SECRET_TAG: 'team', ROTATOR_FUNCTION_ARN: `${FUNCTION_ARN}:live` }],
+    ['ROTATOR_FUNCTION_ARN', { ...valid, ROTATOR_FUNCTION_ARN: 'team-b-rotator' }],
+  ])('rejects a bad %s naming the variable (%j)', (variable, env) => {
+    const load = () => loadConfig(env);
+
+    expect(load).toThrow(ConfigError);
+    expect(load).toThrow(new RegExp(`^${variable}: `));
+  });
+
+  it('still requires a secret when no tag selects any', () => {
+    expect(() => loadConfig({})).toThrow(
+      'ROTATOR_SECRET_IDS: is required: comma-separated names or ARNs of the managed secrets (or set ' +
+        'ROTATOR_SECRET_TAG to select them by tag) (received null)',
+    );
+  });
+});
+
 describe('the Lambda entry module', () => {
   it('fails at start with a ConfigError naming the variable when the environment is wrong', async () => {
     vi.stubEnv('ROTATOR_SECRET_IDS', '');

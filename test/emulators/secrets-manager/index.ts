@@ -62,7 +62,7 @@
  * ```ts
  * startSecretsManagerEmulator(opts?: SecretsManagerEmulatorOptions): Promise<SecretsManagerEmulator>
  * emulator.endpoint                       // 'http://127.0.0.1:<port>'
- * emulator.createSecret(name, value?)     // { arn, name, versionId? }, no HTTP, no faults
+ * emulator.createSecret(name, value?, { tags? })  // { arn, name, versionId? }, no HTTP, no faults
  * emulator.putSecretValue(id, value, { versionId?, versionStages?, rotationToken? })  // { versionId, versionStages }
  * emulator.configureRotation(id, lambdaArn, rules?)  // like CDK's RotationSchedule: enables, does not rotate
  * emulator.inspect(id)                    // versions with stages and values, rotation facts (epoch ms)
@@ -147,7 +147,11 @@ export interface SecretsManagerEmulator {
   readonly region: string;
   readonly accountId: string;
   /** Creates a secret directly (no HTTP, no faults); with a value, its first version is AWSCURRENT. */
-  createSecret(name: string, secretString?: string): { arn: string; name: string; versionId?: string };
+  createSecret(
+    name: string,
+    secretString?: string,
+    opts?: { tags?: Readonly<Record<string, string>> },
+  ): { arn: string; name: string; versionId?: string };
   /** PutSecretValue directly (no HTTP, no faults), same semantics. */
   putSecretValue(
     secretId: string,
@@ -217,8 +221,13 @@ export async function startSecretsManagerEmulator(
     endpoint,
     region,
     accountId,
-    createSecret(name, secretString) {
-      const out = store.createSecret({ Name: name, SecretString: secretString });
+    createSecret(name, secretString, create = {}) {
+      const tags = Object.entries(create.tags ?? {}).map(([Key, Value]) => ({ Key, Value }));
+      const out = store.createSecret({
+        Name: name,
+        SecretString: secretString,
+        ...(tags.length > 0 ? { Tags: tags } : {}),
+      });
       return {
         arn: out.ARN as string,
         name: out.Name as string,
