@@ -64,8 +64,11 @@ export class SdkMomentoAuth implements MomentoAuth {
 
   #load(): Promise<MomentoSdk> {
     // The SDK is CommonJS. Node's own import gives its exports as `default` (and most of them by name too);
-    // the function's ESM bundle puts it in a chunk that exports `default` only. `default` works in both.
-    this.#sdk ??= import('@gomomento/sdk').then((module) => module.default);
+    // the function's ESM bundle puts it in a chunk that exports `default` only. tsx (the CLI, the scripts)
+    // honours the SDK's __esModule flag instead: no `default`, every export by name.
+    this.#sdk ??= import('@gomomento/sdk').then(
+      (module) => (module as { default?: MomentoSdk }).default ?? module,
+    );
     return this.#sdk;
   }
 
