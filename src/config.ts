@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { ConfigError } from './errors';
 import type { SecretTag } from './rotation/ports';
 
@@ -27,71 +27,80 @@ const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
 
 const secretIdsSchema = z
-  .string({
-    error:
-      'is required: comma-separated names or ARNs of the managed secrets (or set ROTATOR_SECRET_TAG to select them by tag)',
-  })
-  .transform((raw) =>
-    raw
-      .split(',')
-      .map((id) => id.trim())
-      .filter((id) => id.length > 0),
+  .pipe(
+    z.string({
+      error:
+        'is required: comma-separated names or ARNs of the managed secrets (or set ROTATOR_SECRET_TAG to select them by tag)',
+    }),
+    z.transform((raw) =>
+      raw
+        .split(',')
+        .map((id) => id.trim())
+        .filter((id) => id.length > 0),
+    ),
   )
-  .refine((ids) => ids.length > 0, 'must name at least one secret')
-  .refine(
-    (ids) => ids.every((id) => SECRET_NAME.test(id) || SECRET_ARN.test(id)),
-    'must hold secret names (letters, digits and /_+=.@-) or Secrets Manager secret ARNs',
-  )
-  .refine((ids) => new Set(ids).size === ids.length, 'lists a secret twice');
+  .check(
+    z.refine((ids) => ids.length > 0, 'must name at least one secret'),
+    z.refine(
+      (ids) => ids.every((id) => SECRET_NAME.test(id) || SECRET_ARN.test(id)),
+      'must hold secret names (letters, digits and /_+=.@-) or Secrets Manager secret ARNs',
+    ),
+    z.refine((ids) => new Set(ids).size === ids.length, 'lists a secret twice'),
+  );
 
 /** `key` or `key=value`, split at the first `=`; AWS's own `aws:` keys are not for selecting. */
 const secretTagSchema = z
-  .string()
-  .trim()
-  .regex(
-    /^[\p{L}\p{N} _.:/+@-]{1,128}(=[\p{L}\p{N} _.:/=+@-]{1,256})?$/u,
-    'must be a tag key, or key=value (letters, digits, spaces and _.:/+@-)',
+  .pipe(
+    z.string().check(
+      z.trim(),
+      z.regex(
+        /^[\p{L}\p{N} _.:/+@-]{1,128}(=[\p{L}\p{N} _.:/=+@-]{1,256})?$/u,
+        'must be a tag key, or key=value (letters, digits, spaces and _.:/+@-)',
+      ),
+      z.refine((raw) => !raw.toLowerCase().startsWith('aws:'), 'must not be one of the aws: tags'),
+    ),
+    z.transform((raw): SecretTag => {
+      const at = raw.indexOf('=');
+      return at < 0 ? { key: raw } : { key: raw.slice(0, at), value: raw.slice(at + 1) };
+    }),
   )
-  .refine((raw) => !raw.toLowerCase().startsWith('aws:'), 'must not be one of the aws: tags')
-  .transform((raw): SecretTag => {
-    const at = raw.indexOf('=');
-    return at < 0 ? { key: raw } : { key: raw.slice(0, at), value: raw.slice(at + 1) };
-  })
-  .refine(
-    (tag) => tag.key.trim() === tag.key && (tag.value ?? '').trim() === (tag.value ?? ''),
-    'must not pad the key or the value with spaces',
+  .check(
+    z.refine(
+      (tag) => tag.key.trim() === tag.key && (tag.value ?? '').trim() === (tag.value ?? ''),
+      'must not pad the key or the value with spaces',
+    ),
   );
 
 const functionArnSchema = z
   .string({
     error: 'is required with ROTATOR_SECRET_TAG: the ARN of this function, to wire tagged secrets to it',
   })
-  .regex(
-    /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}$/,
-    'must be the unqualified ARN of a Lambda function',
+  .check(
+    z.regex(
+      /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}$/,
+      'must be the unqualified ARN of a Lambda function',
+    ),
   );
 
 const fractionSchema = z.coerce
   .number({ error: 'must be a number' })
-  .gt(0, 'must be greater than 0')
-  .lt(1, 'must be less than 1');
+  .check(z.gt(0, 'must be greater than 0'), z.lt(1, 'must be less than 1'));
 
 const withinSecondsSchema = z.coerce
   .number({ error: 'must be a whole number of seconds' })
-  .int('must be a whole number of seconds')
-  .min(0, 'must be 0 or more');
+  .check(z.int('must be a whole number of seconds'), z.minimum(0, 'must be 0 or more'));
 
-const endpointSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port')
-  .refine((value) => {
+const endpointSchema = z.string().check(
+  z.regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port'),
+  z.refine((value) => {
     const port = Number(value.slice(value.lastIndexOf(':') + 1));
     return port >= 1 && port <= 65535;
-  }, 'port must be 1-65535');
+  }, 'port must be 1-65535'),
+);
 
 const endpointUrlSchema = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
-function read<T>(env: NodeJS.ProcessEnv, variable: string, schema: z.ZodType<T>, fallback?: T): T {
+function read<T>(env: NodeJS.ProcessEnv, variable: string, schema: z.ZodMiniType<T>, fallback?: T): T {
   const raw = env[variable];
   if ((raw === undefined || raw.trim() === '') && fallback !== undefined) return fallback;
   const parsed = schema.safeParse(raw);

@@ -1,15 +1,15 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { UnknownEventError } from '../errors';
 
 /** Secrets Manager's own limits: a SecretId (name or ARN) is at most 2,048 characters, a ClientRequestToken 64. */
-const secretId = z.string().min(1).max(2048);
-const clientRequestToken = z.string().min(1).max(64);
+const secretId = z.string().check(z.minLength(1), z.maxLength(2048));
+const clientRequestToken = z.string().check(z.minLength(1), z.maxLength(64));
 
 const rotationEvent = z.object({
   Step: z.enum(['createSecret', 'setSecret', 'testSecret', 'finishSecret']),
   SecretId: secretId,
   ClientRequestToken: clientRequestToken,
-  RotationToken: z.string().min(1).max(8192).optional(),
+  RotationToken: z.optional(z.string().check(z.minLength(1), z.maxLength(8192))),
 });
 
 const scheduledEvent = z.looseObject({
@@ -19,13 +19,13 @@ const scheduledEvent = z.looseObject({
 
 const rotateCommand = z.strictObject({
   action: z.literal('rotate'),
-  force: z.boolean().optional(),
-  secretId: secretId.optional(),
+  force: z.optional(z.boolean()),
+  secretId: z.optional(secretId),
 });
 
 const statusCommand = z.strictObject({
   action: z.literal('status'),
-  secretId: secretId.optional(),
+  secretId: z.optional(secretId),
 });
 
 export type RotationEvent = z.infer<typeof rotationEvent>;

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import {
   MalformedSecretError,
   ManualRenewalError,
@@ -33,7 +33,7 @@ export type ParsedSecret =
       readonly raw: Readonly<Record<string, unknown>>;
     };
 
-const nonEmptyString = z.string().min(1);
+const nonEmptyString = z.string().check(z.minLength(1));
 
 /**
  * Momento keys and refresh tokens are printable ASCII without spaces (base64 and JWT alphabets). Anything else
@@ -49,9 +49,9 @@ export const EARLIEST_PLAUSIBLE_VALID_UNTIL = 1_000_000_000;
  * is most often milliseconds (which would make the key look valid for millennia, so it would expire unseen).
  */
 export const MAX_PLAUSIBLE_LIFETIME_SECONDS = 10 * 365 * 24 * 3600;
-const epochSeconds = z
-  .union([z.number().int().nonnegative(), z.string().regex(/^\d+$/), z.null()])
-  .optional();
+const epochSeconds = z.optional(
+  z.union([z.int().check(z.nonnegative()), z.string().check(z.regex(/^\d+$/)), z.null()]),
+);
 
 const fieldProblems: Record<string, string> = {
   apiKey: 'must be a non-empty string',
@@ -63,15 +63,12 @@ const fieldProblems: Record<string, string> = {
 };
 
 const secretObject = z.looseObject({
-  apiKey: nonEmptyString.optional(),
-  authToken: nonEmptyString.optional(),
-  refreshToken: nonEmptyString.optional(),
+  apiKey: z.optional(nonEmptyString),
+  authToken: z.optional(nonEmptyString),
+  refreshToken: z.optional(nonEmptyString),
   validUntil: epochSeconds,
-  endpoint: z
-    .string()
-    .regex(/^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/)
-    .optional(),
-  expiresAt: z.union([z.number().int().positive(), z.iso.datetime({ offset: true }), z.null()]).optional(),
+  endpoint: z.optional(z.string().check(z.regex(/^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/))),
+  expiresAt: z.optional(z.union([z.int().check(z.positive()), z.iso.datetime({ offset: true }), z.null()])),
 });
 
 /**
