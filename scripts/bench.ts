@@ -12,7 +12,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { exampleBundles, type ShippedFunction, shippedFunction, total as totalBytes } from './bench/bundles';
+import {
+  type ClientBundleSizes,
+  clientBundleSizes,
+  exampleBundles,
+  type ShippedFunction,
+  shippedFunction,
+  total as totalBytes,
+} from './bench/bundles';
 import { clientConstructions, EXAMPLE_HOW_TO, findExample } from './bench/example';
 import { type FunctionResults, measureFunction, sumCalls, total } from './bench/functions';
 import { type LoadResult, type LoadVariant, measureLoads } from './bench/loads';
@@ -68,6 +75,7 @@ try {
 
   progress('building the function and synthesizing the stack');
   const fn = await shippedFunction(path.join(tmp, 'cdk.out'));
+  const client = await clientBundleSizes();
   const containerJs = await buildContainer(path.join(tmp, 'container.cjs'));
   const examples = example.found ? await exampleBundles(example.dir, tmp) : [];
 
@@ -135,6 +143,7 @@ try {
             clientConstructions: exampleClients,
           }
         : { ...example, howTo: EXAMPLE_HOW_TO },
+      client: { sdksExternal: client.sdksExternal, everythingInside: client.everythingInside },
       coldStart: Object.fromEntries(loads),
       function: measured,
       budget: { ...budgetCheck(measured), coldStart: verdicts },
@@ -153,7 +162,7 @@ try {
         : `example: not found (${example.reason}). To compare, ${EXAMPLE_HOW_TO}.`,
       ...examples.map((e, i) => `  example ${e.name}${i === 0 ? ' (the anchor)' : ''}: ${e.settings}`),
     ];
-    const rows = tableRows({ fn, examples, loads, measured, exampleClients, verdicts });
+    const rows = tableRows({ fn, client, examples, loads, measured, exampleClients, verdicts });
     process.stdout.write(
       `${header.join('\n')}\n\n${renderTable(rows)}\n\nrun time: ${seconds.toFixed(0)} s\n`,
     );
@@ -225,6 +234,7 @@ function verdict(measured: number, budget: number): string {
 
 function tableRows(r: {
   fn: ShippedFunction;
+  client: ClientBundleSizes;
   examples: Awaited<ReturnType<typeof exampleBundles>>;
   loads: Map<string, LoadResult>;
   measured: FunctionResults;
@@ -266,6 +276,13 @@ function tableRows(r: {
     label: '  Momento SDK chunk, loaded on first use',
     ours: gz(fn.momentoChunk.bytes, fn.momentoChunk.gzipBytes),
     note: 'only an invocation that calls Momento imports it',
+  });
+  rows.push({
+    label: '  application helper (momento-token-rotator/client), SDKs external',
+    ours: gz(r.client.sdksExternal.bytes, r.client.sdksExternal.gzipBytes),
+    note:
+      'esbuild, minified: what it adds to an app that has the SDKs; everything inside: ' +
+      gz(r.client.everythingInside.bytes, r.client.everythingInside.gzipBytes),
   });
   rows.push({
     label: '  all code in the asset / source maps',

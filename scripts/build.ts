@@ -13,6 +13,7 @@
  * `--enable-source-maps`, which the stack does not set (docs/BENCH.md has the figures); set it on the function
  * when a mapped stack trace is needed. The esbuild metafile goes to dist/function.meta.json, outside the asset.
  */
+import { execFile } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { build, type Metafile } from 'esbuild';
@@ -94,7 +95,65 @@ export async function buildFunction(outdir: string = FUNCTION_DIR): Promise<Func
   };
 }
 
+export const CLIENT_DIR = path.join(REPO_ROOT, 'dist', 'client');
+
+/**
+ * The application helper as the package's `./client` export: one ESM file with every dependency left to the
+ * application's node_modules (the SDKs and zod come with the package), and its declarations from tsc. Not minified:
+ * an application's own bundler minifies, and a readable file is what a person debugging their app steps into.
+ */
+export async function buildClient(outdir: string = CLIENT_DIR): Promise<void> {
+  await rm(outdir, { recursive: true, force: true });
+  await build({
+    absWorkingDir: REPO_ROOT,
+    entryPoints: { index: 'src/client/index.ts' },
+    outdir,
+    bundle: true,
+    packages: 'external',
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    logLevel: 'warning',
+  });
+  const tsc = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsc');
+  await run(tsc, [
+    '--ignoreConfig',
+    'src/client/index.ts',
+    '--declaration',
+    '--emitDeclarationOnly',
+    '--outDir',
+    path.join(outdir, 'types'),
+    '--rootDir',
+    'src',
+    '--module',
+    'preserve',
+    '--moduleResolution',
+    'bundler',
+    '--target',
+    'ES2023',
+    '--strict',
+    '--skipLibCheck',
+    '--types',
+    'node',
+  ]);
+  // The declarations keep src/'s layout; the export points at one entry beside the code.
+  await writeFile(path.join(outdir, 'index.d.ts'), "export * from './types/client/index';\n");
+}
+
+function run(command: string, args: readonly string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(command, [...args], { cwd: REPO_ROOT }, (error, stdout, stderr) => {
+      if (error === null) resolve();
+      else reject(new Error(`${path.basename(command)} failed: ${stdout}${stderr}`));
+    });
+  });
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
+  await buildClient();
+  console.log(
+    `${path.relative(REPO_ROOT, CLIENT_DIR)}: the application helper (momento-token-rotator/client)`,
+  );
   const built = await buildFunction();
   await mkdir(path.dirname(METAFILE), { recursive: true });
   await writeFile(METAFILE, JSON.stringify(built.metafile));

@@ -165,3 +165,34 @@ export async function exampleBundles(exampleDir: string, outDir: string): Promis
     },
   ];
 }
+
+export interface ClientBundleSizes {
+  /** Minified, `@aws-sdk/*` and `@gomomento/sdk` left to the application (which has them anyway). */
+  readonly sdksExternal: FileSize;
+  /** Minified, everything inside: the SDKs, gRPC, zod. */
+  readonly everythingInside: FileSize;
+}
+
+/** What `momento-token-rotator/client` adds to an application bundled with esbuild (ESM, Node 20, minified). */
+export async function clientBundleSizes(): Promise<ClientBundleSizes> {
+  const bundle = async (external: string[]): Promise<FileSize> => {
+    const result = await build({
+      absWorkingDir: REPO_ROOT,
+      entryPoints: ['src/client/index.ts'],
+      bundle: true,
+      write: false,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      minify: true,
+      external,
+      logLevel: 'silent',
+    });
+    const content = Buffer.from(result.outputFiles[0]?.contents ?? new Uint8Array());
+    return { file: 'client', bytes: content.length, gzipBytes: gzipSync(content).length };
+  };
+  return {
+    sdksExternal: await bundle(['@aws-sdk/*', '@gomomento/sdk']),
+    everythingInside: await bundle([]),
+  };
+}
