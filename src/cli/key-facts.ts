@@ -1,9 +1,9 @@
 import { describeError, MalformedSecretError } from '../errors';
 import { fingerprint } from '../fingerprint';
-import { type DueRule, expiryOf, unfinishedPendingVersion } from '../rotation/policy';
+import type { DueRule } from '../rotation/policy';
 import { AWSCURRENT, type MomentoKey, type SecretMetadata } from '../rotation/ports';
 import { type ParsedSecret, parseSecret } from '../rotation/secret-value';
-import { manualRenewalFacts, type SecretState } from '../rotation/sweep';
+import { manualRenewalFacts, refreshableKeyFacts, type SecretState } from '../rotation/sweep';
 import type { Services } from './services';
 
 /** Where one secret's key stands: what `status` prints and what `doctor` and `put` judge. No key material. */
@@ -79,24 +79,12 @@ export async function readKeyFacts(
   if (parsed.kind === 'manual-renewal') {
     return { ...withParsed, key, facts: { ...keyFacts, ...manualRenewalFacts(parsed.validUntil, now) } };
   }
-  const expiry = expiryOf(parsed.validUntil, current.createdDate, now, dueRule);
-  const state: SecretState =
-    unfinishedPendingVersion(meta) !== undefined
-      ? 'rotation-pending'
-      : expiry.remaining <= 0
-        ? 'expired'
-        : expiry.due
-          ? 'due'
-          : 'not-due';
   return {
     ...withParsed,
     key,
     facts: {
       ...keyFacts,
-      state,
-      validUntil: parsed.validUntil,
-      expiresAt: new Date(parsed.validUntil * 1000).toISOString(),
-      secondsUntilExpiry: expiry.remaining,
+      ...refreshableKeyFacts(meta, parsed.validUntil, current.createdDate, now, dueRule),
     },
   };
 }

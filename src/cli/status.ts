@@ -17,21 +17,10 @@ export interface StatusRow extends Omit<KeyFacts, 'state'> {
 /** Every selected secret's row; a secret that cannot be read is a row saying why, not the end of the command. */
 export async function statusRows(options: SelectOptions, services: Services): Promise<StatusRow[]> {
   const selection = await selectSecrets(options, services);
-  const rows: StatusRow[] = selection.unreadable.map(({ secretId, error }) => ({
-    secretId,
-    arn: secretId,
-    versionId: null,
-    state: 'unreadable',
-    keyKind: null,
-    fingerprint: null,
-    validUntil: null,
-    expiresAt: null,
-    secondsUntilExpiry: null,
-    problem: error,
-    lastRotated: null,
-    leftoverSchedule: null,
-    rotationFunction: null,
-  }));
+  const noRotation = { lastRotated: null, leftoverSchedule: null, rotationFunction: null };
+  const rows: StatusRow[] = selection.unreadable.map(({ secretId, error }) =>
+    unreadable(secretId, secretId, error, noRotation),
+  );
   for (const meta of selection.secrets) {
     const rotation = {
       lastRotated: meta.lastRotatedDate === undefined ? null : new Date(meta.lastRotatedDate).toISOString(),
@@ -42,19 +31,7 @@ export async function statusRows(options: SelectOptions, services: Services): Pr
       rows.push({ ...(await readKeyFacts(meta, services, selection.dueRule)).facts, ...rotation });
     } catch (error) {
       const { errorName, errorMessage } = describeError(error);
-      rows.push({
-        secretId: meta.name,
-        arn: meta.arn,
-        versionId: null,
-        state: 'unreadable',
-        keyKind: null,
-        fingerprint: null,
-        validUntil: null,
-        expiresAt: null,
-        secondsUntilExpiry: null,
-        problem: `${errorName}: ${errorMessage}`,
-        ...rotation,
-      });
+      rows.push(unreadable(meta.name, meta.arn, `${errorName}: ${errorMessage}`, rotation));
     }
   }
   return rows;
@@ -92,4 +69,25 @@ export async function status(
   );
   for (const row of rows) if (row.problem) services.out(`${row.secretId}: ${row.problem}`);
   return exitCode;
+}
+
+function unreadable(
+  secretId: string,
+  arn: string,
+  problem: string,
+  rotation: Pick<StatusRow, 'lastRotated' | 'leftoverSchedule' | 'rotationFunction'>,
+): StatusRow {
+  return {
+    secretId,
+    arn,
+    versionId: null,
+    state: 'unreadable',
+    keyKind: null,
+    fingerprint: null,
+    validUntil: null,
+    expiresAt: null,
+    secondsUntilExpiry: null,
+    problem,
+    ...rotation,
+  };
 }

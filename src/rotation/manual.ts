@@ -10,7 +10,7 @@ import {
 } from '../errors';
 import type { EngineContext } from './context';
 import type { RotateCommand, StatusCommand } from './events';
-import { describeTag, expiryOf, isManaged, unfinishedPendingVersion } from './policy';
+import { describeTag, isManaged } from './policy';
 import {
   AWSCURRENT,
   type BatchEntry,
@@ -22,8 +22,8 @@ import {
   leftoverSchedule,
   manualRenewalFacts,
   readable,
+  refreshableKeyFacts,
   type SecretReport,
-  type SecretState,
   type Sweep,
 } from './sweep';
 
@@ -167,26 +167,10 @@ export class ManualCommands {
     if (parsed.kind !== 'rotatable') {
       return { ...base, state: parsed.kind, validUntil: null, expiresAt: null, secondsUntilExpiry: null };
     }
-    const expiry = expiryOf(
-      parsed.validUntil,
-      current.createdDate,
-      this.#ctx.deps.clock(),
-      this.#ctx.deps.dueRule,
-    );
-    const state: SecretState =
-      unfinishedPendingVersion(meta) !== undefined
-        ? 'rotation-pending'
-        : expiry.remaining <= 0
-          ? 'expired'
-          : expiry.due
-            ? 'due'
-            : 'not-due';
+    const { clock, dueRule } = this.#ctx.deps;
     return {
       ...base,
-      state,
-      validUntil: parsed.validUntil,
-      expiresAt: new Date(parsed.validUntil * 1000).toISOString(),
-      secondsUntilExpiry: expiry.remaining,
+      ...refreshableKeyFacts(meta, parsed.validUntil, current.createdDate, clock(), dueRule),
     };
   }
 

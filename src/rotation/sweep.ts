@@ -11,7 +11,7 @@ import {
   UninitialisedSecretError,
 } from '../errors';
 import type { EngineContext } from './context';
-import { expiryOf, unfinishedPendingVersion, versionWith } from './policy';
+import { type DueRule, expiryOf, unfinishedPendingVersion, versionWith } from './policy';
 import {
   AWSCURRENT,
   AWSPENDING,
@@ -98,6 +98,34 @@ export function manualRenewalFacts(
  * would fail a rotation that is simply under way; an older empty one is a rotation that gave up.
  */
 export const EMPTY_PENDING_GRACE_SECONDS = 15 * 60;
+
+/**
+ * Where a refreshable key stands: `rotation-pending` while an unfinished rotation holds AWSPENDING, else
+ * `expired`, `due` or `not-due` by the due rule, with its expiry and time left.
+ */
+export function refreshableKeyFacts(
+  meta: SecretMetadata,
+  validUntil: number,
+  createdDateMs: number | undefined,
+  nowMs: number,
+  dueRule: DueRule,
+): Pick<SecretReport, 'state' | 'validUntil' | 'expiresAt' | 'secondsUntilExpiry'> {
+  const expiry = expiryOf(validUntil, createdDateMs, nowMs, dueRule);
+  const state: SecretState =
+    unfinishedPendingVersion(meta) !== undefined
+      ? 'rotation-pending'
+      : expiry.remaining <= 0
+        ? 'expired'
+        : expiry.due
+          ? 'due'
+          : 'not-due';
+  return {
+    state,
+    validUntil,
+    expiresAt: new Date(validUntil * 1000).toISOString(),
+    secondsUntilExpiry: expiry.remaining,
+  };
+}
 
 export interface SweepSummary {
   readonly checked: number;

@@ -1,7 +1,7 @@
 import { CacheGet, CacheSet, Configurations, NoopMomentoLoggerFactory } from '@gomomento/sdk';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MomentoKeySource, UninitialisedSecretError } from '../../src/client';
-import { LocalAws } from '../support/local-aws';
+import type { LocalAws } from '../support/local-aws';
 import { registerSecret } from '../support/secret-material';
 import {
   advance,
@@ -10,6 +10,8 @@ import {
   loadHandler,
   registerAllSecretMaterial,
   scheduledEvent,
+  startOnFakeClock,
+  stopOnFakeClock,
 } from './support';
 
 /**
@@ -21,17 +23,12 @@ const seeded: string[] = [];
 const MINUTE = 60;
 
 beforeAll(async () => {
-  vi.useFakeTimers({ toFake: ['Date'], now: Date.UTC(2026, 10, 23, 12), shouldAdvanceTime: true });
-  aws = await LocalAws.start({
-    secretsManager: { rotationRetry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 } },
-  });
+  aws = await startOnFakeClock();
 });
 
 afterAll(async () => {
   registerAllSecretMaterial(aws, seeded);
-  await aws.stop();
-  vi.useRealTimers();
-  vi.unstubAllEnvs();
+  await stopOnFakeClock(aws);
 });
 
 function source(secretId: string, options: { checkIntervalSeconds?: number } = {}) {

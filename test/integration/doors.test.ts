@@ -1,8 +1,8 @@
 import { RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { status } from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RotatorHandler } from '../../src/app';
-import { FUNCTION_ARN, LocalAws, type SeededSecret } from '../support/local-aws';
+import { FUNCTION_ARN, type LocalAws, type SeededSecret } from '../support/local-aws';
 import { capturedOutput, metricCount } from '../support/secret-material';
 import {
   advance,
@@ -11,6 +11,8 @@ import {
   loadHandler,
   registerAllSecretMaterial,
   scheduledEvent,
+  startOnFakeClock,
+  stopOnFakeClock,
 } from './support';
 
 /**
@@ -21,18 +23,12 @@ let aws: LocalAws;
 const seeded: string[] = [];
 
 beforeAll(async () => {
-  // Date jumps when a test moves it, and otherwise runs on like a real clock (versions get distinct CreatedDates).
-  vi.useFakeTimers({ toFake: ['Date'], now: Date.UTC(2026, 10, 23, 12), shouldAdvanceTime: true });
-  aws = await LocalAws.start({
-    secretsManager: { rotationRetry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 } },
-  });
+  aws = await startOnFakeClock();
 });
 
 afterAll(async () => {
   registerAllSecretMaterial(aws, seeded);
-  await aws.stop();
-  vi.useRealTimers();
-  vi.unstubAllEnvs();
+  await stopOnFakeClock(aws);
 });
 
 /** The user puts the console JSON; the first rotation comes (at least) a minute later. */

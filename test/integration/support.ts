@@ -1,6 +1,6 @@
 import { vi } from 'vitest';
 import type { RotatorHandler } from '../../src/app';
-import type { LocalAws } from '../support/local-aws';
+import { LocalAws } from '../support/local-aws';
 import { record, recordError, registerSecret } from '../support/secret-material';
 
 export const HOUR = 3600;
@@ -29,6 +29,24 @@ export async function loadHandler(
   };
   aws.setRotationFunction(recorded);
   return recorded;
+}
+
+/**
+ * Both emulators on a faked Date that jumps when a test moves it ({@link advance}) and otherwise runs on like a
+ * real clock (versions get distinct CreatedDates); Secrets Manager retries a failed rotation quickly.
+ */
+export async function startOnFakeClock(rotationAttempts = 3): Promise<LocalAws> {
+  vi.useFakeTimers({ toFake: ['Date'], now: Date.UTC(2026, 10, 23, 12), shouldAdvanceTime: true });
+  return LocalAws.start({
+    secretsManager: { rotationRetry: { maxAttempts: rotationAttempts, baseDelayMs: 5, maxDelayMs: 20 } },
+  });
+}
+
+/** Undoes {@link startOnFakeClock} and {@link loadHandler}. */
+export async function stopOnFakeClock(aws: LocalAws): Promise<void> {
+  await aws.stop();
+  vi.useRealTimers();
+  vi.unstubAllEnvs();
 }
 
 /** A Lambda context with `ms` left, counting down in wall-clock time. */

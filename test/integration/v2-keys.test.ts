@@ -1,10 +1,18 @@
 import { RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RotatorHandler } from '../../src/app';
 import { EMPTY_PENDING_GRACE_SECONDS } from '../../src/rotation/sweep';
-import { FUNCTION_ARN, LocalAws } from '../support/local-aws';
+import { FUNCTION_ARN, type LocalAws } from '../support/local-aws';
 import { emittedMetrics, loggedRecords, recordError, registerSecret } from '../support/secret-material';
-import { advance, contextWith, HOUR, loadHandler, scheduledEvent } from './support';
+import {
+  advance,
+  contextWith,
+  HOUR,
+  loadHandler,
+  scheduledEvent,
+  startOnFakeClock,
+  stopOnFakeClock,
+} from './support';
 
 /**
  * A secret holding a Momento v2 key, through every door of the real handler against the emulators: reported as
@@ -16,10 +24,7 @@ let arn: string;
 const NAME = 'v2/api-key';
 
 beforeAll(async () => {
-  vi.useFakeTimers({ toFake: ['Date'], now: Date.UTC(2026, 10, 23, 12), shouldAdvanceTime: true });
-  aws = await LocalAws.start({
-    secretsManager: { rotationRetry: { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 20 } },
-  });
+  aws = await startOnFakeClock(2);
   const key = aws.momento.mintV2Key({ lifetimeSeconds: 10 * 24 * HOUR });
   registerSecret(`v2-${key.apiKey.slice(key.apiKey.indexOf('.') + 1)}`);
   ({ arn } = aws.sm.createSecret(NAME, JSON.stringify({ apiKey: key.apiKey, endpoint: key.endpoint })));
@@ -28,9 +33,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await aws.stop();
-  vi.useRealTimers();
-  vi.unstubAllEnvs();
+  await stopOnFakeClock(aws);
 });
 
 async function sweep() {
