@@ -123,6 +123,11 @@ export function readMomentoEndpointOverride(env: NodeJS.ProcessEnv): string | un
     : read(env, 'MOMENTO_ENDPOINT_OVERRIDE', endpointSchema);
 }
 
+/** A tag as ROTATOR_SECRET_TAG takes it (`key` or `key=value`); throws ConfigError naming `source`. */
+export function parseSecretTag(text: string, source = 'ROTATOR_SECRET_TAG'): SecretTag {
+  return read({ [source]: text }, source, secretTagSchema);
+}
+
 /** Reads the function's environment once; throws ConfigError naming the first bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // The AWS SDK reads this one itself; checked here so that a typo fails at start, not at the first call.

@@ -130,42 +130,6 @@ export class SecretsManagerStore implements SecretStore {
   }
 
   /**
-   * The secrets carrying the tag `key` (with `value`, when given), by ARN. ListSecrets' tag filters match keys and
-   * values separately, so the pair is checked on the tags each entry returns.
-   */
-  async findByTag(key: string, value: string | undefined): Promise<SecretMetadata[]> {
-    const found: SecretMetadata[] = [];
-    let nextToken: string | undefined;
-    do {
-      const out = await this.client.send(
-        new ListSecretsCommand({
-          Filters: [
-            { Key: 'tag-key', Values: [key] },
-            ...(value === undefined ? [] : [{ Key: 'tag-value' as const, Values: [value] }]),
-          ],
-          MaxResults: 100,
-          NextToken: nextToken,
-        }),
-      );
-      for (const entry of out.SecretList ?? []) {
-        const tagged = (entry.Tags ?? []).some(
-          (tag) => tag.Key === key && (value === undefined || tag.Value === value),
-        );
-        if (!tagged) continue;
-        found.push({
-          arn: entry.ARN ?? '',
-          name: entry.Name ?? '',
-          rotationEnabled: entry.RotationEnabled,
-          versions: toStages(entry.SecretVersionsToStages),
-          ...rotationFacts(entry),
-        });
-      }
-      nextToken = out.NextToken;
-    } while (nextToken);
-    return found;
-  }
-
-  /**
    * PutSecretValue as a person's new AWSCURRENT (the service moves AWSPREVIOUS). `clientRequestToken` makes a
    * retried call write one version.
    */

@@ -1,8 +1,14 @@
 import { GetFunctionConfigurationCommand, ResourceNotFoundException } from '@aws-sdk/client-lambda';
-import { DEFAULT_ROTATE_AT_REMAINING_FRACTION, DEFAULT_ROTATE_WITHIN_SECONDS } from '../config';
-import { describeError } from '../errors';
-import type { DueRule } from '../rotation/policy';
-import type { SecretMetadata } from '../rotation/ports';
+import {
+  DEFAULT_ROTATE_AT_REMAINING_FRACTION,
+  DEFAULT_ROTATE_WITHIN_SECONDS,
+  loadConfig,
+  parseSecretTag,
+} from '../config';
+import { rotatorFunctionName } from '../deployment-names';
+import { ConfigError, describeError } from '../errors';
+import { carriesTag, type DueRule } from '../rotation/policy';
+import type { SecretMetadata, SecretTag } from '../rotation/ports';
 import { CliError, EXIT } from './exit-codes';
 import type { Services } from './services';
 
@@ -33,22 +39,9 @@ const DEFAULT_DUE_RULE: DueRule = {
   rotateWithinSeconds: DEFAULT_ROTATE_WITHIN_SECONDS,
 };
 
-/** `key` or `key=value`, as `--tag` and ROTATOR_SECRET_TAG take it. */
-export function parseTag(text: string): { key: string; value: string | undefined } {
-  const at = text.indexOf('=');
-  const key = at < 0 ? text : text.slice(0, at);
-  if (key.trim() === '') throw new CliError(`tag "${text}" has no key: use key or key=value`, EXIT.usage);
-  return { key, value: at < 0 ? undefined : text.slice(at + 1) };
-}
-
-/** The deployment's function is named after its stack (lib/): `<stackName>-rotator`. */
-export function rotatorFunctionName(stackName: string): string {
-  return `${stackName}-rotator`;
-}
-
 /**
- * The secrets a command looks at: those of a deployment (`--stack-name`: what its function's environment names,
- * ROTATOR_SECRET_IDS and/or ROTATOR_SECRET_TAG), those carrying a tag, or the ids given. Exactly one way.
+ * The secrets a command looks at: those of a deployment (`--stack-name`: what its function's environment selects,
+ * read as the function reads it), those carrying a tag, or the ids given. Exactly one way.
  */
 export async function selectSecrets(options: SelectOptions, services: Services): Promise<Selection> {
   const ways = [options.stackName, options.tag, options.secretId?.length ? options.secretId : undefined];
@@ -59,9 +52,18 @@ export async function selectSecrets(options: SelectOptions, services: Services):
     );
   }
   if (options.tag !== undefined) {
-    const { key, value } = parseTag(options.tag);
-    const secrets = await services.store.findByTag(key, value);
-    return { secrets, unreadable: [], deployment: undefined, dueRule: DEFAULT_DUE_RULE };
+    let tag: SecretTag;
+    try {
+      tag = parseSecretTag(options.tag, '--tag');
+    } catch (error) {
+      throw new CliError(describeError(error).errorMessage, EXIT.usage, { cause: error });
+    }
+    return {
+      secrets: await tagged(tag, services),
+      unreadable: [],
+      deployment: undefined,
+      dueRule: DEFAULT_DUE_RULE,
+    };
   }
   if (options.stackName !== undefined) return fromDeployment(options.stackName, services);
   return {
@@ -69,6 +71,11 @@ export async function selectSecrets(options: SelectOptions, services: Services):
     deployment: undefined,
     dueRule: DEFAULT_DUE_RULE,
   };
+}
+
+/** ListSecrets' tag filters match prefixes, and keys and values apart: only exact carriers count. */
+async function tagged(tag: SecretTag, services: Services): Promise<SecretMetadata[]> {
+  return (await services.store.listTagged(tag)).filter((secret) => carriesTag(tag, secret));
 }
 
 async function fromDeployment(stackName: string, services: Services): Promise<Selection> {
@@ -88,31 +95,27 @@ async function fromDeployment(stackName: string, services: Services): Promise<Se
     }
     throw error;
   }
-  const env = configuration.Environment?.Variables ?? {};
-  const ids = (env.ROTATOR_SECRET_IDS ?? '')
-    .split(',')
-    .map((id) => id.trim())
-    .filter((id) => id !== '');
-  const described = await describeAll(ids, services);
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(configuration.Environment?.Variables ?? {});
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    throw new CliError(`function ${functionName}'s environment: ${error.message}`, EXIT.failed, {
+      cause: error,
+    });
+  }
+  const described = await describeAll(config.secretIds, services);
   const secrets = [...described.secrets];
-  if (env.ROTATOR_SECRET_TAG) {
-    const { key, value } = parseTag(env.ROTATOR_SECRET_TAG);
-    for (const found of await services.store.findByTag(key, value)) {
+  if (config.secretTag !== undefined) {
+    for (const found of await tagged(config.secretTag, services)) {
       if (!secrets.some((known) => known.arn === found.arn)) secrets.push(found);
     }
   }
-  const dueRule = {
-    rotateAtRemainingFraction: numberOr(
-      env.ROTATE_AT_REMAINING_FRACTION,
-      DEFAULT_ROTATE_AT_REMAINING_FRACTION,
-    ),
-    rotateWithinSeconds: numberOr(env.ROTATE_WITHIN_SECONDS, DEFAULT_ROTATE_WITHIN_SECONDS),
-  };
   return {
     secrets,
     unreadable: described.unreadable,
-    deployment: { functionName, functionArn: configuration.FunctionArn ?? functionName, dueRule },
-    dueRule,
+    deployment: { functionName, functionArn: configuration.FunctionArn ?? functionName, dueRule: config },
+    dueRule: config,
   };
 }
 
@@ -131,10 +134,4 @@ async function describeAll(
     }
   }
   return { secrets, unreadable };
-}
-
-/** The function validated these at its start; a value it would refuse is not ours to judge here. */
-function numberOr(text: string | undefined, fallback: number): number {
-  const value = text === undefined || text.trim() === '' ? Number.NaN : Number(text);
-  return Number.isFinite(value) ? value : fallback;
 }
