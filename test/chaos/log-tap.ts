@@ -8,6 +8,14 @@ export interface ChainAtRiskReport {
 }
 
 /**
+ * What the function logs when one of its real deadlines ran out: a Momento call past its deadline, a refresh
+ * answer not awaited any longer, too little time left to start a step's work, a Secrets Manager call or retry
+ * loop cut by its time budget, a manual rotation out of time. No injected fault produces these by itself.
+ */
+const TIME_RAN_OUT =
+  /CLIENT_DEADLINE|NO_ANSWER_IN_TIME|TIMEOUT_ERROR|InsufficientTimeError|TimeoutError|AbortError|RotationTimeoutError/;
+
+/**
  * Reads what the function writes to stdout/stderr (Powertools JSON logs and EMF metrics) during a chaos run,
  * keeps only what the checks need — ChainAtRisk reports by secret, metric counts — and swallows the rest, so
  * that thousands of rotations do not flood the terminal or the memory.
@@ -15,6 +23,8 @@ export interface ChainAtRiskReport {
 export class LogTap {
   readonly #chainAtRisk = new Map<string, ChainAtRiskReport[]>();
   readonly metricTotals = new Map<string, number>();
+  /** Log lines that say a real deadline of the function ran out (see TIME_RAN_OUT). */
+  timeRanOut = 0;
   #restore: (() => void) | undefined;
   #partial = '';
   /** Receives every log line the function writes (metrics excepted), when set. */
@@ -78,6 +88,7 @@ export class LogTap {
         continue;
       }
       this.onLine?.(line);
+      if (TIME_RAN_OUT.test(line)) this.timeRanOut += 1;
       if (line.includes('ChainAtRisk') && line.includes('"secretArn"')) {
         const { secretArn, currentKeyValidUntil } = JSON.parse(line) as {
           secretArn: string;
