@@ -162,7 +162,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     return `${(bytes / 1024).toFixed(0)} KiB`;
   };
   const relative = (file: string) => path.relative(REPO_ROOT, file);
-  console.log(
+  // stderr: cdk.json runs this before the app, and `cdk synth`'s stdout is the template (`> before.yaml`).
+  console.error(
     `${relative(built.entry)}: ${kib([built.entry])}, ${kib(built.staticFiles)} with the ` +
       `${built.staticFiles.length - 1} chunks it imports; Momento SDK in ${relative(built.momentoChunk)} ` +
       `(${kib([built.momentoChunk])}), loaded on first use; ${built.files.length} files`,
