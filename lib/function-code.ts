@@ -4,12 +4,11 @@ import { fileURLToPath } from 'node:url';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 
 /**
- * Where the prebuilt function is: `dist/function/` (written by `npm run build`, scripts/build.ts), one level
- * above the directory of this file. In this repository that is `<repo>/lib/` → `<repo>/dist/function/`; a
- * package that ships the construct compiled keeps the same relation between the compiled file and the
- * function directory.
+ * Where the prebuilt function is: `dist/function/`, written by `npm run build` (scripts/build.ts). From this file
+ * in the repository, `<repo>/lib/`, that is `../dist/function`; from the compiled construct the package ships,
+ * `<package>/dist/lib/index.cjs` (scripts/build.ts, buildConstruct), it is `../function`.
  */
-export const FUNCTION_CODE_DIR = path.join(directoryOfThisFile(), '..', 'dist', 'function');
+export const FUNCTION_CODE_DIR = functionCodeDir(directoryOfThisFile());
 /** The entry file in FUNCTION_CODE_DIR, and the handler name Lambda is given for it. */
 export const FUNCTION_ENTRY = 'index.mjs';
 export const FUNCTION_HANDLER = 'index.handler';
@@ -23,6 +22,11 @@ export function functionCode(): lambda.Code {
     );
   }
   return lambda.Code.fromAsset(FUNCTION_CODE_DIR);
+}
+
+function functionCodeDir(here: string): string {
+  const compiled = path.basename(here) === 'lib' && path.basename(path.dirname(here)) === 'dist';
+  return compiled ? path.join(here, '..', 'function') : path.join(here, '..', 'dist', 'function');
 }
 
 /**

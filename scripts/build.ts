@@ -115,16 +115,52 @@ export async function buildClient(outdir: string = CLIENT_DIR): Promise<void> {
     target: 'node20',
     logLevel: 'warning',
   });
+  await declarations('src/client/index.ts', 'src', path.join(outdir, 'types'));
+  // The declarations keep src/'s layout; the export points at one entry beside the code.
+  await writeFile(path.join(outdir, 'index.d.ts'), "export * from './types/client/index';\n");
+}
+
+export const CONSTRUCT_DIR = path.join(REPO_ROOT, 'dist', 'lib');
+
+/**
+ * The construct as the package's root export, for CDK apps of either module system: one CommonJS file (a
+ * CommonJS app requires it; an ES module app imports it, Node reading its named exports from the annotation
+ * esbuild writes for it), aws-cdk-lib and constructs left to the app (peer dependencies). No `import.meta`
+ * anywhere in lib/: the file finds the prebuilt function at `../function` from its own `__dirname`. Declarations
+ * from tsc under `types/`, marked CommonJS like the code they describe.
+ */
+export async function buildConstruct(outdir: string = CONSTRUCT_DIR): Promise<void> {
+  const typesDir = path.join(outdir, '..', 'types');
+  await rm(outdir, { recursive: true, force: true });
+  await rm(typesDir, { recursive: true, force: true });
+  await build({
+    absWorkingDir: REPO_ROOT,
+    entryPoints: ['lib/index.ts'],
+    outfile: path.join(outdir, 'index.cjs'),
+    bundle: true,
+    packages: 'external',
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    logLevel: 'warning',
+  });
+  await declarations('lib/index.ts', '.', typesDir);
+  await writeFile(path.join(typesDir, 'package.json'), `${JSON.stringify({ type: 'commonjs' })}\n`);
+  await writeFile(path.join(outdir, 'index.d.cts'), "export * from '../types/lib/index.js';\n");
+}
+
+/** Declarations only, from tsc, for one entry and what it imports. */
+async function declarations(entry: string, rootDir: string, outDir: string): Promise<void> {
   const tsc = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsc');
   await run(tsc, [
     '--ignoreConfig',
-    'src/client/index.ts',
+    entry,
     '--declaration',
     '--emitDeclarationOnly',
     '--outDir',
-    path.join(outdir, 'types'),
+    outDir,
     '--rootDir',
-    'src',
+    rootDir,
     '--module',
     'preserve',
     '--moduleResolution',
@@ -136,8 +172,6 @@ export async function buildClient(outdir: string = CLIENT_DIR): Promise<void> {
     '--types',
     'node',
   ]);
-  // The declarations keep src/'s layout; the export points at one entry beside the code.
-  await writeFile(path.join(outdir, 'index.d.ts'), "export * from './types/client/index';\n");
 }
 
 function run(command: string, args: readonly string[]): Promise<void> {
@@ -151,7 +185,8 @@ function run(command: string, args: readonly string[]): Promise<void> {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   await buildClient();
-  console.log(
+  // stderr, as below: `cdk synth`'s stdout is the template.
+  console.error(
     `${path.relative(REPO_ROOT, CLIENT_DIR)}: the application helper (momento-token-rotator/client)`,
   );
   const built = await buildFunction();
@@ -168,4 +203,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       `${built.staticFiles.length - 1} chunks it imports; Momento SDK in ${relative(built.momentoChunk)} ` +
       `(${kib([built.momentoChunk])}), loaded on first use; ${built.files.length} files`,
   );
+  // The package also carries the construct; `cdk synth` in this repository loads lib/ itself and needs none.
+  if (process.argv.includes('--package')) {
+    await buildConstruct();
+    console.error(`${path.relative(REPO_ROOT, CONSTRUCT_DIR)}: the construct (the package's root export)`);
+  }
 }
