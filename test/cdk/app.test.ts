@@ -144,6 +144,22 @@ describe('named deployments', () => {
   });
 });
 
+describe('-c secretTag=team=platform', () => {
+  it('grants the per-secret actions only on secrets tagged team=platform', () => {
+    const { template } = synthesize({ secretTag: 'team=platform' });
+
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (p) =>
+        (p.Properties as { PolicyDocument: { Statement: { Sid?: string; Condition?: unknown }[] } })
+          .PolicyDocument.Statement,
+    );
+    expect(statements.find((st) => st.Sid === 'RotateTaggedSecrets')?.Condition).toEqual({
+      StringEquals: { 'secretsmanager:ResourceTag/team': 'platform' },
+    });
+    expect(statements.find((st) => st.Sid === 'RotateManagedSecrets')).toBeUndefined();
+  });
+});
+
 describe('kept options', () => {
   it('read from an options file give the template the same -c flags give', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'momento-rotator-options-'));
