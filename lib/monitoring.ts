@@ -7,21 +7,13 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../src/deployment-names';
+import type { CountMetric } from '../src/rotation/ports';
 
-/** The metrics the function emits that the alarms and the dashboard read (see README, Logs and metrics). */
-type EngineMetric =
-  | 'RotationSucceeded'
-  | 'RotationFailed'
-  | 'RotationStarted'
-  | 'StuckRotationHealed'
-  | 'Uninitialised'
-  | 'ChainAtRisk'
-  | 'SweepCompleted'
-  | 'SecondsUntilExpiry'
-  | 'SecondsUninitialised'
-  | 'SecretUnreadable'
-  | 'MalformedSecret'
-  | 'LeftoverRotationSchedule';
+/**
+ * The metrics the function emits that the alarms and the dashboard read: the engine's own names, so that a metric
+ * renamed there cannot leave an alarm here watching nothing.
+ */
+type EngineMetric = CountMetric | 'SecondsUntilExpiry' | 'SecondsUninitialised';
 
 /** The rotator's alarms, by purpose. Each description is its runbook line. */
 export interface RotatorAlarms {
