@@ -29,6 +29,8 @@ export interface RotatorAlarms {
   readonly unreadable: cloudwatch.Alarm;
   /** A managed secret that Secrets Manager still rotates on a schedule of its own. */
   readonly leftoverSchedule: cloudwatch.Alarm;
+  /** A Momento v2 key (never refreshed) is due: a person must renew it, days before the expiry alarm would. */
+  readonly manualRenewal: cloudwatch.Alarm;
 }
 
 export interface MonitoringProps {
@@ -189,6 +191,17 @@ export function createMonitoring(
       '--rotation-lambda-arn <the function ARN> --no-rotate-immediately (see the README).',
   });
 
+  const manualRenewal = alarm('ManualRenewalAlarm', 'manual-renewal', {
+    metric: count('ManualRenewalDue'),
+    ...atLeastOne,
+    alarmDescription:
+      `A Momento v2 key managed by ${name} is due for renewal: v2 keys have no refresh token, so nothing can ` +
+      'renew them but a person, and this fires as early as a v1 key would be rotated (the due rule), not just ' +
+      'before the expiry. Find the secret with the status command (state "manual-renewal") or the "v2 key due for ' +
+      `manual renewal" line in log group ${logGroupName}, create a new key in the Momento console and put it with ` +
+      'npx momento-token-rotator put --secret-id <secret> --file <downloaded JSON> before it expires.',
+  });
+
   const alarms: RotatorAlarms = {
     errors,
     deadLetterQueue,
@@ -198,6 +211,7 @@ export function createMonitoring(
     uninitialised,
     unreadable,
     leftoverSchedule,
+    manualRenewal,
   };
   return { alarms, dashboard: createDashboard(scope, props, alarms, metric, count) };
 }

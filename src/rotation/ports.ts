@@ -150,6 +150,8 @@ export type CountMetric =
   | 'SecretUnreadable'
   /** A managed secret that Secrets Manager also rotates on a schedule of its own (RotationRules). */
   | 'LeftoverRotationSchedule'
+  /** A v2 key (never refreshed) reached the due rule: a person must put a new one before it expires. */
+  | 'ManualRenewalDue'
   | 'SweepCompleted';
 
 /** Logs and metrics. Fields are identifiers and numbers only: never pass secret material. */

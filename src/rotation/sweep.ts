@@ -367,6 +367,7 @@ export class Sweep {
     if (expiry.remaining <= 0) throw new KeyExpiredError(meta.name, validUntil);
     const fields = { secretArn: meta.arn, expiresAt: facts.expiresAt, secondsUntilExpiry: expiry.remaining };
     if (expiry.due) {
+      telemetry.count('ManualRenewalDue');
       telemetry.warn(
         'v2 key due for manual renewal: create a new key in the Momento console and put it with ' +
           'npx momento-token-rotator put before it expires',

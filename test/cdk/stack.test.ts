@@ -324,6 +324,7 @@ describe('alarms', () => {
       uninitialised: [/status command/, /put the JSON downloaded from the Momento console/],
       unreadable: [/sweep: secret failed/, /names the secret and the reason/, /Fix the permission or key/],
       'leftover-schedule': [/cancel-rotate-secret/, /--rotation-lambda-arn/, /--no-rotate-immediately/],
+      'manual-renewal': [/status command/, /Momento console/, /npx momento-token-rotator put --secret-id/],
     };
     expect(
       alarms()
@@ -446,6 +447,16 @@ describe('alarms', () => {
       ['malformed', 'MalformedSecret'],
     ]);
     for (const m of unreadable?.Metrics ?? []) if (m.MetricStat) expect(m.MetricStat.Period).toBe(3600);
+  });
+
+  it('fires when a v2 key, which nothing but a person can renew, reaches the due rule', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'MomentoTokenRotator-manual-renewal',
+      MetricName: 'ManualRenewalDue',
+      Dimensions: service,
+      Statistic: 'Sum',
+      Threshold: 1,
+    });
   });
 
   it('fires when a managed secret still has a Secrets Manager rotation schedule', () => {

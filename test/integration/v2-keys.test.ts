@@ -3,7 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RotatorHandler } from '../../src/app';
 import { EMPTY_PENDING_GRACE_SECONDS } from '../../src/rotation/sweep';
 import { FUNCTION_ARN, type LocalAws } from '../support/local-aws';
-import { emittedMetrics, loggedRecords, recordError, registerSecret } from '../support/secret-material';
+import {
+  emittedMetrics,
+  loggedRecords,
+  metricCount,
+  recordError,
+  registerSecret,
+} from '../support/secret-material';
 import {
   advance,
   contextWith,
@@ -62,6 +68,7 @@ describe('a v2 key through the doors', () => {
         dimensions: expect.objectContaining({ SecretName: NAME }),
       }),
     );
+    expect(metricCount('ManualRenewalDue')).toBe(0);
     expect(aws.momento.stats.calls.RefreshApiToken).toBe(0);
   });
 
@@ -101,10 +108,12 @@ describe('a v2 key through the doors', () => {
     expect(aws.momento.stats.calls.RefreshApiToken).toBe(0);
   });
 
-  it('warns at every sweep once a v1 key would be due, and fails the sweep once the key has expired', async () => {
+  it('warns and counts ManualRenewalDue at every sweep once a v1 key would be due, and fails the sweep once the key has expired', async () => {
     advance(6 * 24 * HOUR);
     await sweep();
     const warned = loggedRecords().filter((r) => r.message.startsWith('v2 key due for manual renewal'));
+    // The manual-renewal alarm's metric: days before the expiry alarm, since nothing but a person renews it.
+    const dueCounted = metricCount('ManualRenewalDue');
 
     advance(4 * 24 * HOUR);
     const expired = await sweep().catch((error: unknown) => {
@@ -113,6 +122,7 @@ describe('a v2 key through the doors', () => {
     });
 
     expect(warned).toHaveLength(1);
+    expect(dueCounted).toBe(1);
     expect(warned[0]).toMatchObject({ level: 'WARN', secretArn: arn });
     expect((expired as Error).name).toBe('SweepFailedError');
     expect((expired as Error).message).toContain('KeyExpiredError');
