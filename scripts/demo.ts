@@ -291,19 +291,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     // ---------------------------------------------------------------------------------------- act 6
     term.act(
       6,
-      'A later sweep heals',
-      'leaves a rotation under way alone for 15 minutes, then clears the empty AWSPENDING and rotates',
+      'The next sweep heals',
+      'the key is in its last margin, so it clears the 10-minute-old empty AWSPENDING at once, then rotates',
     );
     clock.at(80);
-    const young = await story.sweep('full');
-    story.expect(
-      young.state === 'rotation-pending' && young.healed === undefined,
-      '10:20 sweep: the 10-minute-old empty pending version is left alone (a rotation may be under way)',
-    );
-    clock.at(90);
     const healed = await story.sweep('full');
-    story.expect(healed.healed === 'cleared', '10:30 sweep: the empty pending version is cleared');
-    story.expect(healed.state === 'rotation-started', '10:30 sweep: the still-due key is rotated');
+    story.expect(healed.healed === 'cleared', '10:20 sweep: the empty pending version is cleared');
+    story.expect(healed.state === 'rotation-started', '10:20 sweep: the still-due key is rotated');
     await story.rotations({ outcome: 'succeeded', versionId: healed.rotationVersionId });
     story.state();
 

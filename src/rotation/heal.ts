@@ -5,7 +5,8 @@ import { AWSCURRENT, AWSPENDING, type Invocation, type SecretMetadata, type Secr
 import type { RotationSteps } from './steps';
 
 /**
- * How long an empty AWSPENDING version is left alone: RotateSecret creates it and then invokes createSecret,
+ * How long an empty AWSPENDING version is left alone (unless the key is within its last margin, see
+ * #keyIsUrgent): RotateSecret creates it and then invokes createSecret,
  * which may run for up to Lambda's longest timeout (15 minutes) before it writes its pair. Clearing it sooner
  * would fail a rotation that is simply under way; an older empty one is a rotation that gave up.
  */
@@ -44,7 +45,8 @@ export class Healer {
     }
     const createdMs = await store.versionCreatedDate(meta.arn, pendingVersionId);
     const ageSeconds = createdMs === undefined ? undefined : (this.#ctx.deps.clock() - createdMs) / 1000;
-    if (ageSeconds === undefined || ageSeconds < EMPTY_PENDING_GRACE_SECONDS) {
+    const young = ageSeconds !== undefined && ageSeconds < EMPTY_PENDING_GRACE_SECONDS;
+    if (ageSeconds === undefined || (young && !this.#keyIsUrgent(meta, current))) {
       // Under way (or gone since the labels were read): its own steps finish it, or a later sweep heals it.
       telemetry.info('a rotation is under way (empty AWSPENDING younger than the grace period); left alone', {
         ...where,
@@ -81,6 +83,26 @@ export class Healer {
       await this.#relabelPending(meta, pendingVersionId, invocation);
       throw error;
     }
+  }
+
+  /**
+   * Whether AWSCURRENT's key is within the due rule's absolute margin (ROTATE_WITHIN_SECONDS) of its expiry. Then
+   * a stuck rotation is cleared at once, grace or not: with a short-lived key, waiting out the grace period
+   * after a failed rotation could outlast the key itself, and clearing a rotation that was in fact starting
+   * costs that rotation one failure, never the chain (a pair written meanwhile is found and finished below).
+   */
+  #keyIsUrgent(meta: SecretMetadata, current: SecretVersion): boolean {
+    let validUntil: number | undefined;
+    try {
+      const parsed = this.#ctx.parse(current, meta.name);
+      if (parsed.kind === 'rotatable' || parsed.kind === 'manual-renewal') validUntil = parsed.validUntil;
+    } catch {
+      // A malformed current value is reported by the evaluation that follows; here it only means "not urgent".
+      return false;
+    }
+    if (validUntil === undefined) return false;
+    const remaining = validUntil - Math.floor(this.#ctx.deps.clock() / 1000);
+    return remaining <= this.#ctx.deps.dueRule.rotateWithinSeconds;
   }
 
   /**

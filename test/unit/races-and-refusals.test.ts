@@ -200,3 +200,20 @@ describe('echoed input', () => {
     expect(capturedOutput()).not.toContain('x'.repeat(200));
   });
 });
+
+describe('a key in its last margin', () => {
+  it('does not wait out the grace: a young empty AWSPENDING is cleared when the key has less than ROTATE_WITHIN_SECONDS left', async () => {
+    // Prepare: a 30-minute key issued 20 minutes ago (10 minutes left, the margin is 2 hours); a rotation failed
+    // a minute ago and left its empty AWSPENDING. Waiting 15 minutes would outlast the key.
+    const secret = h.addManagedSecret('momento/short-lived', { lifetime: 30 * 60, ageSeconds: 20 * 60 });
+    const pendingId = h.model.addPendingStub(secret.arn);
+    h.nowMs += 60_000;
+
+    // Act
+    const summary = await h.invoke(h.scheduledEvent());
+
+    // Assess
+    expect(summary).toMatchObject({ healed: 1, secrets: [{ healed: 'cleared', state: 'rotation-started' }] });
+    expect(h.model.stagesOf(secret.arn)[pendingId]).toEqual([]);
+  });
+});
