@@ -172,6 +172,9 @@ class Dice {
 export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
   const started = performance.now();
   const dice = new Dice(opts.seed);
+  // Faults added after seeds were kept as regressions draw from their own stream, so that those seeds' plans
+  // keep every earlier draw.
+  const laterDice = new Dice(opts.seed ^ 0x5eed);
   // Simulated time jumps between attempts and runs on with real time within one, as a clock does: versions
   // written one after another get increasing CreatedDates.
   let now = Date.UTC(2026, 10, 23, 12);
@@ -234,6 +237,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       string,
       { sent: Set<string>; succeeded: number; callsAfterSuccess: number }
     >();
+    /**
+     * Refresh calls not settled yet, the engine waiting or not: an answer that comes after the engine stopped
+     * waiting must be seen before the checks judge the chain.
+     */
+    const refreshesInFlight = new Set<Promise<unknown>>();
     /** Every refresh Momento answered with a new pair, by the refresh token it issued. */
     const answeredRefreshes = new Map<string, AnsweredRefresh>();
     const sdkMomento = new SdkMomentoAuth(aws.momento.endpoint);
@@ -252,8 +260,14 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
         const calledAt = clock();
         const call = trace ? `refresh of ${nameOfKey(current.apiKey)} (token ${token.slice(0, 8)})` : '';
         trace?.add(`${call} starts, rt=${fingerprint(current.refreshToken)}`);
+        const answer = sdkMomento.refresh(current);
+        refreshesInFlight.add(answer);
+        void answer.then(
+          () => refreshesInFlight.delete(answer),
+          () => refreshesInFlight.delete(answer),
+        );
         try {
-          const pair = await sdkMomento.refresh(current);
+          const pair = await answer;
           const remainingMs = step?.context.getRemainingTimeInMillis() ?? Number.NaN;
           answeredRefreshes.set(pair.refreshToken, {
             spentRefreshToken: current.refreshToken,
@@ -394,7 +408,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
         await Promise.all(pending);
         await aws.sm.whenRequestsIdle();
         await aws.momento.whenIdle();
-      } while (abandoned.size > 0 || aws.sm.activeRotations > 0);
+        await Promise.allSettled([...refreshesInFlight]);
+      } while (abandoned.size > 0 || aws.sm.activeRotations > 0 || refreshesInFlight.size > 0);
     };
 
     /**
@@ -426,8 +441,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
         fault('momento verify error', calls, () => aws.momento.faults.failNext('ListCaches', calls, code));
       }
       if (dice.chance(0.05)) {
-        // Every call of the method for this attempt. A refresh stays under its client deadline: a refresh that
-        // commits after its client stopped waiting is a commit-then-drop, armed above as such.
+        // Every call of the method for this attempt: a few milliseconds more.
         const method = dice.pick(['RefreshApiToken', 'ListCaches'] as const);
         const ms = dice.int(5, 60);
         fault('momento latency (every call of one method)', 1, () => aws.momento.faults.latency(method, ms));
@@ -480,6 +494,14 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       // Sweeps rotate every due secret at once; the other doors aim at one or two secrets, sometimes all
       // three doors together on the same secret.
       const door = dice.int(0, 9);
+      if (laterDice.chance(0.03)) {
+        // Momento answers every refresh of the attempt late, yet within the SDK's deadline: an answer the engine
+        // must wait for, not give up on. (A busy CPU did this by chance; the plan now does it on purpose.)
+        const ms = laterDice.int(300, SDK_DEADLINE_MS - 100);
+        fault('momento refresh slow answer (every refresh of the attempt)', 1, () =>
+          aws.momento.faults.latency('RefreshApiToken', ms),
+        );
+      }
       const target = dice.int(0, secretCount - 1);
       const other = door >= 5 && door !== 7 ? dice.int(0, secretCount - 1) : target;
       return { minutes, armed, deadlines, door, target, other };

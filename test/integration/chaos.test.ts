@@ -4,28 +4,28 @@ import { type ChaosSummary, formatSummary, runChaos } from '../chaos/chaos';
 
 /**
  * Fault plans that once lost a chain the checker could not explain, kept as regressions. Each replays only the
- * window of its plan that led to the loss, so that all of them together cost less than one random run: the
- * attempts before `fromAttempt` are drawn from the seed but not run (the window gets the very faults,
- * deadlines, doors and clock moves it had in the whole run), the secrets are seeded fresh when the window
- * begins, and the run stops after the attempt that failed. Like every chaos run it replays the plan, not the
- * trace; all checks run on every attempt of the window.
+ * window of its plan that reaches the attempt where it fails on the code before the fix (the engine's 300 ms
+ * refresh deadline, which dropped answers Momento had committed): the attempts before `fromAttempt` are drawn
+ * from the seed but not run (the window gets the very faults, deadlines, doors and clock moves it has in the
+ * whole run), the secrets are seeded fresh when the window begins, and the run stops after that attempt. Like
+ * every chaos run it replays the plan, not the trace; all checks run on every attempt of the window.
  */
 const REGRESSIONS = [
   {
     seed: 1491899140,
     fromAttempt: 853,
-    attempts: 952,
+    attempts: 923,
     found:
-      'issue 9, busy machine: chains lost at attempts 892 and 952, refresh answers Momento had committed dropped ' +
-      'by a 300 ms engine deadline while the invocation had 4.6 s left; this window lost 7 that way at attempt 865',
+      'issue 9: chains lost at attempts 892 and 952 on a busy machine; with a slow refresh answer in its plan ' +
+      'this window loses 3 at attempt 923 on the code before the fix, however fast the machine',
   },
   {
     seed: 20261123,
     fromAttempt: 2798,
-    attempts: 2897,
+    attempts: 2852,
     found:
-      'issue 9, 20,000-rotation run: a chain lost at attempt 2897 the same way (README named attempt 5,352 on an ' +
-      'idler machine); this window lost 2 that way at attempt 2808',
+      'issue 9: a chain lost at attempt 2897 of a 20,000-rotation run on a busy machine; with a slow refresh ' +
+      'answer in its plan this window loses 1 at attempt 2852 on the code before the fix',
   },
 ];
 
